@@ -1,0 +1,47 @@
+// FsOptions: how the filesystem presents the bucket (ownership, modes, TTLs,
+// read-ahead). Parsed from -o options in daemon/ and passed by const
+// reference to fs::Filesystem and prefetch/ (no globals).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace repofs {
+
+struct ReadaheadOptions {
+  // A sequential reader's window starts at `initial` bytes ahead and doubles
+  // up to `max`. Bytes are fetched as ranged GETs of `request_size` with at
+  // most `parallelism` in flight per open file.
+  uint64_t initial = 1ull << 20;        // readahead_initial
+  uint64_t max = 64ull << 20;           // readahead_max
+  uint64_t request_size = 8ull << 20;   // readahead_request_size
+  int parallelism = 8;                  // readahead_parallelism
+  // Cap on read-ahead buffer memory across all open files.
+  uint64_t memory_limit = 512ull << 20; // readahead_memory
+};
+
+struct FsOptions {
+  // Key prefix the mount root maps to: "" or ending in '/'.
+  std::string prefix;
+
+  uid_t uid = 0;                  // owner of entries without x-amz-meta-uid
+  gid_t gid = 0;
+  mode_t umask = 0022;            // applied to every reported mode
+  mode_t file_mode = 0644;        // files without x-amz-meta-mode
+  mode_t dir_mode = 0755;         // directories
+  bool read_only = false;
+
+  // How long a looked-up entry / attribute / listing is trusted.
+  std::chrono::milliseconds metadata_ttl{30000};
+  // How long "no such entry" is trusted.
+  std::chrono::milliseconds negative_ttl{5000};
+  // Parallel HEADs for entries whose metadata is unknown after a LIST.
+  int head_parallelism = 32;
+
+  ReadaheadOptions readahead;
+};
+
+}  // namespace repofs

@@ -1,0 +1,36 @@
+#include "util/hash.h"
+
+#include <gtest/gtest.h>
+
+#include "util/encoding.h"
+
+namespace repofs {
+namespace {
+
+TEST(Hash, Sha256KnownVectors) {
+  EXPECT_EQ(HexEncode(Sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HexEncode(Sha256("Welcome to Amazon S3.")),
+            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+}
+
+TEST(Hash, Sha256StreamMatchesOneShot) {
+  Sha256Stream s;
+  s.Update("Welcome ");
+  s.Update("to Amazon S3.");
+  EXPECT_EQ(s.Final(), Sha256("Welcome to Amazon S3."));
+}
+
+TEST(Hash, HmacSha256Rfc4231Case2) {
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Hash, Md5AndCrc32c) {
+  EXPECT_EQ(HexEncode(Md5("")), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+  EXPECT_EQ(Crc32c("6789", Crc32c("12345")), 0xE3069283u);
+}
+
+}  // namespace
+}  // namespace repofs
