@@ -23,6 +23,17 @@ struct ReadaheadOptions {
   uint64_t memory_limit = 512ull << 20; // readahead_memory
 };
 
+// Where file attributes (mode, uid, gid, mtime) come from.
+enum class AttrSource {
+  // s3fs-compatible x-amz-meta-* headers, read by HEAD for object versions
+  // not yet known (in parallel after a LIST). Exact, costs one HEAD per new
+  // version.
+  kHead,
+  // LIST fields only: mtime = LastModified, mode = file_mode, uid/gid from
+  // options. Never HEADs for attributes; for read-mostly web hosts.
+  kList,
+};
+
 struct FsOptions {
   // Key prefix the mount root maps to: "" or ending in '/'.
   std::string prefix;
@@ -38,6 +49,7 @@ struct FsOptions {
   std::chrono::milliseconds metadata_ttl{30000};
   // How long "no such entry" is trusted.
   std::chrono::milliseconds negative_ttl{5000};
+  AttrSource attr_source = AttrSource::kHead;  // attr_source=head|list
   // Parallel HEADs for entries whose metadata is unknown after a LIST.
   int head_parallelism = 32;
 
