@@ -1,0 +1,44 @@
+#include "daemon/client_factory.h"
+
+#include "auth/credentials_chain.h"
+#include "http/curl_transport.h"
+#include "s3/retry_policy.h"
+#include "s3/retrying_object_client.h"
+#include "s3/s3_client.h"
+#include "util/string_util.h"
+
+namespace repofs::daemon {
+
+Result<ClientStack> CreateClientStack(const S3Options& s3,
+                                      const CredentialsOptions& credentials) {
+  if (!s3.endpoint.empty() && !StartsWith(s3.endpoint, "http://") &&
+      !StartsWith(s3.endpoint, "https://")) {
+    return Error{EINVAL, "endpoint '" + s3.endpoint + "' must start with http:// or https://"};
+  }
+  std::shared_ptr<HttpTransport> transport =
+      http::CreateCurlTransport(http::TransportOptionsFrom(s3));
+  ClientStack stack;
+  stack.credentials = auth::CreateCredentialsChain(credentials, transport, RealClock());
+  auto creds = stack.credentials->GetCredentials();
+  if (!creds) return creds.error();
+  stack.s3 = std::make_shared<s3::S3Client>(s3, transport, stack.credentials);
+  stack.client = std::make_shared<s3::RetryingObjectClient>(stack.s3, s3::RetryPolicy(s3));
+  return stack;
+}
+
+Status CheckBucket(const ClientStack& stack, const S3Options& s3) {
+  // Two quick retries only: a wrong endpoint or secret must stop the mount in
+  // seconds, not after the full back-off schedule.
+  S3Options quick = s3;
+  quick.max_retries = 2;
+  quick.retry_max_delay_ms = 500;
+  s3::RetryingObjectClient checker(stack.s3, s3::RetryPolicy(quick));
+  S3Status status = checker.HeadBucket();
+  if (status.ok()) return OkStatus();
+  Error error = ToError(status.error());
+  std::string where = s3.endpoint.empty() ? "s3." + s3.region + ".amazonaws.com" : s3.endpoint;
+  error.message = "bucket '" + s3.bucket + "' at " + where + ": " + error.message;
+  return error;
+}
+
+}  // namespace repofs::daemon
