@@ -176,6 +176,12 @@ bool IsIgnoredMountOption(const std::string& name) {
 
 }  // namespace
 
+std::vector<std::string> OptionNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, handler] : Handlers()) names.push_back(name);
+  return names;
+}
+
 Result<long long> ParseDurationMs(const std::string& text) {
   std::string digits = text;
   long long unit = 1000;  // bare numbers are seconds

@@ -54,6 +54,9 @@ Result<Config> ParseMountArgs(const std::vector<std::string>& args,
 // Splits "BUCKET[:/PREFIX]" into config->bucket and config->prefix.
 Status ParseBucketSpec(const std::string& spec, Config* config);
 
+// Names of every -o option repofs accepts (for docs consistency tests).
+std::vector<std::string> OptionNames();
+
 // Parses durations "30", "30s", "500ms", "2m" into milliseconds.
 Result<long long> ParseDurationMs(const std::string& text);
 

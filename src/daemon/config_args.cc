@@ -81,7 +81,7 @@ Files and directories:
   -o dir_mode=OCTAL          mode of directories (0755)
   -o allow_other             let other users (e.g. nginx) access the mount
   -o default_permissions     let the kernel check permissions by mode
-  -o ro                      read-only mount
+  -o ro, -o rw               read-only / read-write mount (default rw)
   -o attr_source=head|list   where mode/uid/gid/mtime come from: head =
                              s3fs-compatible x-amz-meta-* headers (one HEAD
                              per new object version, in parallel); list =

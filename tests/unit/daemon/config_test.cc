@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace repofs::daemon {
 namespace {
 
@@ -141,6 +143,43 @@ TEST(Config, Durations) {
   EXPECT_EQ(ParseDurationMs("1h").value(), 3600000);
   EXPECT_FALSE(ParseDurationMs("-1"));
   EXPECT_FALSE(ParseDurationMs("1d"));
+}
+
+}  // namespace
+}  // namespace repofs::daemon
+
+namespace repofs::daemon {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return "";
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
+// A documented option that does not work is a bug, and so is an option
+// users cannot find: every accepted option appears in --help, README and man page.
+TEST(Config, EveryOptionIsDocumentedEverywhere) {
+  const std::string readme = ReadFile(REPOFS_SOURCE_DIR "/README.md");
+  const std::string man = ReadFile(REPOFS_SOURCE_DIR "/docs/repofs.8");
+  const std::string help = OptionsHelp();
+  ASSERT_FALSE(readme.empty());
+  ASSERT_FALSE(man.empty());
+  for (const std::string& name : OptionNames()) {
+    EXPECT_NE(help.find(name), std::string::npos) << name << " missing from --help";
+    EXPECT_NE(readme.find("`" + name), std::string::npos) << name << " missing from README";
+    std::string man_name;
+    for (char c : name) {
+      if (c == '_') man_name += "_";  // roff keeps underscores
+      else man_name += c;
+    }
+    EXPECT_NE(man.find(man_name), std::string::npos) << name << " missing from repofs.8";
+  }
 }
 
 }  // namespace
