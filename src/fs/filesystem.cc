@@ -1,1 +1,272 @@
-// placeholder: being written
+// Filesystem: construction, lookup (the request-cost rules), attributes,
+// statfs. Directory and file operations are in filesystem_dir.cc and
+// filesystem_file.cc.
+#include "fs/filesystem.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <future>
+
+#include "util/log.h"
+
+namespace repofs::fs {
+namespace {
+
+constexpr int kLookupThreads = 16;
+constexpr int kReadaheadThreads = 16;
+
+std::time_t MountTime(const Clock& clock) {
+  return std::chrono::system_clock::to_time_t(clock.Now());
+}
+
+Error NotFound(std::string_view name) {
+  return Error{ENOENT, "'" + std::string(name) + "': no such entry"};
+}
+
+}  // namespace
+
+Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
+                       const FsOptions& options, const Clock& clock,
+                       std::shared_ptr<MetadataStore> store)
+    : client_(std::move(client)),
+      options_(options),
+      clock_(clock),
+      ttl_(std::max(options.metadata_ttl, std::chrono::milliseconds(0))),
+      negative_ttl_(
+          std::max(options.negative_ttl, std::chrono::milliseconds(0))),
+      mapper_(options, MountTime(clock)),
+      store_(store ? std::move(store)
+                   : std::make_shared<MemoryMetadataStore>()),
+      readahead_(client_, options.readahead, kReadaheadThreads),
+      inodes_(mapper_.DirAttr(std::nullopt)),
+      negatives_(negative_ttl_),
+      listings_(ttl_),
+      lookup_pool_(kLookupThreads),
+      head_pool_(std::max(1, options.head_parallelism)) {}
+
+Filesystem::~Filesystem() = default;
+
+std::string Filesystem::KeyOf(std::string_view dir_path,
+                              std::string_view name) const {
+  std::string key = options_.prefix;
+  if (!dir_path.empty()) {
+    key.append(dir_path);
+    key.push_back('/');
+  }
+  key.append(name);
+  return key;
+}
+
+std::optional<std::string> Filesystem::DirKeyOf(Ino dir) const {
+  std::optional<std::string> path = inodes_.PathOf(dir);
+  if (!path) return std::nullopt;
+  if (path->empty()) return options_.prefix;
+  return options_.prefix + *path + "/";
+}
+
+std::chrono::milliseconds Filesystem::Remaining(SteadyTime observed_at,
+                                                SteadyTime now) const {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      observed_at + ttl_ - now);
+  return std::clamp(left, std::chrono::milliseconds(0), ttl_);
+}
+
+Entry Filesystem::MakeEntry(const Attr& attr,
+                            std::chrono::milliseconds remaining) const {
+  Entry entry;
+  entry.attr = attr;
+  entry.entry_timeout = remaining;
+  entry.attr_timeout = remaining;
+  return entry;
+}
+
+Observation Filesystem::DirObservation(std::optional<std::time_t> marker_mtime,
+                                       SteadyTime now) const {
+  Observation obs;
+  obs.type = FileType::kDirectory;
+  obs.attr = mapper_.DirAttr(marker_mtime);
+  obs.dir_mtime_known = marker_mtime.has_value();
+  obs.observed_at = now;
+  return obs;
+}
+
+Observation Filesystem::FileObservation(const std::string& key, uint64_t size,
+                                        std::string etag,
+                                        std::time_t last_modified,
+                                        const PosixMeta* meta,
+                                        SteadyTime now) const {
+  if (mapper_.TypeOf(meta) == FileType::kDirectory) {
+    // A legacy s3fs directory object ("dir" with S_IFDIR, no trailing '/').
+    LogOnce(LogLevel::kInfo, "dirobject:" + key,
+            "object '" + key + "' has a directory mode; showing a directory");
+    return DirObservation(last_modified, now);
+  }
+  Observation obs;
+  obs.type = mapper_.TypeOf(meta);
+  obs.attr = mapper_.ObjectAttr(size, last_modified, meta);
+  obs.etag = std::move(etag);
+  obs.last_modified = last_modified;
+  obs.observed_at = now;
+  return obs;
+}
+
+// Two requests in parallel, a constant cost however many objects the
+// directory holds: LIST prefix="key/" max-keys=1 (is it a directory?) and,
+// for the object itself, HEAD key (attr_source=head: its metadata is needed)
+// or LIST prefix="key" max-keys=1 (attr_source=list: "key" is the smallest
+// key with that prefix, so it comes first if it exists; no HEAD at all).
+// nullopt: nothing there.
+Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
+                                                        SteadyTime now) {
+  auto list_first = [this](std::string prefix) {
+    ListRequest request;
+    request.prefix = std::move(prefix);
+    request.max_keys = 1;
+    return client_->ListObjects(request);
+  };
+  std::future<S3Result<ListPage>> children =
+      lookup_pool_.Async([list_first, key] { return list_first(key + "/"); });
+  S3Result<std::optional<ObjectInfo>> object = std::optional<ObjectInfo>();
+  if (mapper_.uses_metadata()) {
+    object = client_->HeadObject(key);
+  } else {
+    S3Result<ListPage> page = list_first(key);
+    if (!page.has_value()) {
+      object = page.error();
+    } else if (!page->objects.empty() && page->objects.front().key == key) {
+      object = std::optional<ObjectInfo>(page->objects.front());
+    }
+  }
+  S3Result<ListPage> page = children.get();
+  if (!object.has_value()) return ToError(object.error());
+  if (!page.has_value()) return ToError(page.error());
+  if (!page->objects.empty() || !page->common_prefixes.empty()) {
+    if (object->has_value()) {
+      LogOnce(LogLevel::kWarning, "conflict:" + key,
+              "object '" + key + "' and keys under '" + key +
+                  "/' both exist; showing a directory");
+    }
+    std::optional<std::time_t> marker;
+    if (!page->objects.empty() && page->objects.front().key == key + "/") {
+      marker = page->objects.front().last_modified;
+    }
+    return std::optional<Observation>(DirObservation(marker, now));
+  }
+  if (!object->has_value()) return std::optional<Observation>();
+  const ObjectInfo& info = **object;
+  if (!mapper_.uses_metadata()) {
+    return std::optional<Observation>(FileObservation(
+        key, info.size, info.etag, info.last_modified, nullptr, now));
+  }
+  PosixMeta meta = ParseS3fsMetadata(info.metadata, key);
+  store_->Put(VersionKey{key, info.etag, info.last_modified}, meta);
+  return std::optional<Observation>(FileObservation(
+      key, info.size, info.etag, info.last_modified, &meta, now));
+}
+
+// A lookup answered by a fresh listing of the parent: no request unless the
+// version's metadata is unknown (attr_source=head), then one HEAD.
+Result<std::optional<Observation>> Filesystem::ObserveListed(
+    const Listing& listing, const ListingItem& item, SteadyTime now) {
+  if (item.is_dir) {
+    return std::optional<Observation>(
+        DirObservation(std::nullopt, listing.listed_at));
+  }
+  const std::string key = listing.dir_key + item.name;
+  const std::string etag = item.etag.str();
+  if (!mapper_.uses_metadata()) {
+    return std::optional<Observation>(FileObservation(
+        key, item.size, etag, item.last_modified, nullptr, listing.listed_at));
+  }
+  if (std::optional<PosixMeta> meta =
+          store_->Get(VersionKey{key, etag, item.last_modified})) {
+    return std::optional<Observation>(FileObservation(
+        key, item.size, etag, item.last_modified, &*meta, listing.listed_at));
+  }
+  S3Result<std::optional<ObjectInfo>> head = client_->HeadObject(key);
+  if (!head.has_value()) return ToError(head.error());
+  if (!head->has_value()) return std::optional<Observation>();
+  const ObjectInfo& info = **head;
+  PosixMeta meta = ParseS3fsMetadata(info.metadata, key);
+  store_->Put(VersionKey{key, info.etag, info.last_modified}, meta);
+  return std::optional<Observation>(FileObservation(
+      key, info.size, info.etag, info.last_modified, &meta, now));
+}
+
+Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
+  if (!IsValidName(name)) {
+    if (name.size() > 255) {
+      return Error{ENAMETOOLONG, "name longer than 255 bytes"};
+    }
+    return NotFound(name);
+  }
+  const SteadyTime now = clock_.SteadyNow();
+  if (auto hit = inodes_.LookupFresh(parent, name, now, ttl_)) {
+    return MakeEntry(hit->first, hit->second);
+  }
+  if (negatives_.Contains(parent, name, now)) return NotFound(name);
+
+  std::optional<InodeInfo> dir = inodes_.Get(parent);
+  if (!dir) return Error{ENOENT, "unknown inode " + std::to_string(parent)};
+  if (dir->type != FileType::kDirectory) {
+    return Error{ENOTDIR,
+                 "inode " + std::to_string(parent) + " is not a directory"};
+  }
+  std::optional<std::string> dir_key = DirKeyOf(parent);
+  if (!dir_key) return Error{ESTALE, "directory inode vanished"};
+
+  Result<std::optional<Observation>> observed = std::optional<Observation>();
+  if (std::shared_ptr<const Listing> listing =
+          listings_.GetFresh(parent, now)) {
+    const ListingItem* item = listing->Find(name);
+    if (item == nullptr) {
+      negatives_.Add(parent, name, now);
+      return NotFound(name);
+    }
+    observed = ObserveListed(*listing, *item, now);
+  } else {
+    observed = ProbeKey(*dir_key + std::string(name), now);
+  }
+  if (!observed.has_value()) return observed.error();
+  if (!observed->has_value()) {
+    negatives_.Add(parent, name, now);
+    return NotFound(name);
+  }
+  Result<InodeInfo> info = inodes_.Bind(parent, name, **observed, 1);
+  if (!info.has_value()) return info.error();
+  return MakeEntry(info->attr, Remaining(info->validated_at, now));
+}
+
+void Filesystem::Forget(Ino ino, uint64_t nlookup) {
+  inodes_.Forget(ino, nlookup);
+}
+
+Result<AttrReply> Filesystem::GetAttr(Ino ino) {
+  std::optional<InodeInfo> info = inodes_.Get(ino);
+  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  // An inode is one object version: its attributes never change, so the
+  // kernel may keep them for the whole TTL; changes are found by LOOKUP.
+  return AttrReply{info->attr, ttl_};
+}
+
+StatFsInfo Filesystem::StatFs() const {
+  // Object stores have no meaningful capacity: report a large fixed size
+  // (1 PiB, like s3fs) so tools that check free space proceed.
+  StatFsInfo info;
+  info.block_size = kBlockSize;
+  info.blocks = (1ull << 50) / kBlockSize;
+  info.blocks_free = info.blocks;
+  info.blocks_available = info.blocks;
+  info.files = 1ull << 32;
+  info.files_free = 1ull << 32;
+  info.name_max = 255;
+  return info;
+}
+
+Status Filesystem::RefuseWrite(std::string_view operation) const {
+  return Error{EROFS,
+               std::string(operation) + ": repofs serves this mount read-only"};
+}
+
+}  // namespace repofs::fs

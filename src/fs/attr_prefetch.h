@@ -1,0 +1,73 @@
+// AttrPrefetch: the background HEADs of one directory snapshot for
+// READDIRPLUS. As soon as a listing is read with attributes, every object
+// version whose metadata is unknown is HEADed on the shared head pool
+// (bounded by head_parallelism); each READDIRPLUS batch then waits only for
+// its own entries, so `ls -l` of 10,000 objects costs parallel HEADs, not
+// serial ones. Results are also recorded in the MetadataStore.
+//
+// Ownership: held by the directory handle through a shared_ptr; queued tasks
+// hold another reference, so releasing the handle just Cancel()s (queued
+// HEADs are then skipped). The pool, client and store must outlive the
+// tasks (Filesystem destroys its pool first).
+//
+// Thread-safety: thread-safe; one leaf mutex per instance.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fs/attr_mapping.h"
+#include "fs/metadata_store.h"
+#include "repofs/object_client.h"
+#include "repofs/result.h"
+#include "util/thread_pool.h"
+
+namespace repofs::fs {
+
+struct HeadOutcome {
+  enum class State { kPending, kFound, kGone, kFailed };
+  State state = State::kPending;
+  // kFound: the version HEAD saw (may be newer than the listed one).
+  uint64_t size = 0;
+  std::string etag;
+  std::time_t last_modified = 0;
+  PosixMeta meta;
+  Error error;  // kFailed
+};
+
+class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
+ public:
+  struct Work {
+    size_t index;     // caller's index (listing item)
+    std::string key;  // object key to HEAD
+  };
+
+  // Queues one HEAD per work item on `pool`. Call once.
+  void Start(ThreadPool& pool, ObjectClient& client, MetadataStore& store,
+             std::vector<Work> work);
+
+  // True if `index` has a HEAD queued or done.
+  bool Has(size_t index) const;
+  // Blocks until the HEAD for `index` has finished (Has(index) must hold).
+  HeadOutcome Wait(size_t index);
+  // Skips HEADs that have not started yet.
+  void Cancel() { cancelled_.store(true); }
+
+ private:
+  void RunOne(size_t index, const std::string& key, ObjectClient& client,
+              MetadataStore& store);
+
+  std::atomic<bool> cancelled_{false};
+  // Leaf lock.
+  mutable std::mutex mu_;
+  std::condition_variable done_cv_;
+  std::unordered_map<size_t, HeadOutcome> outcomes_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace repofs::fs

@@ -1,0 +1,79 @@
+// Directory listings: one LIST pass (delimiter "/", all pages) turned into a
+// sorted snapshot of valid entries, and a cache of recent listings per
+// directory inode.
+//
+// Mapping rules (DESIGN.md "Namespace mapping"):
+// - common prefixes are directories (markerless or with a "name/" marker);
+// - an object "name" AND keys under "name/" -> one directory entry (logged
+//   once);
+// - the listed directory's own marker (key == prefix) is not an entry, its
+//   LastModified is the directory's mtime;
+// - names that cannot be file names (empty segment "a//b", "." / "..",
+//   longer than 255 bytes, NUL) are skipped and logged once per key.
+//
+// Thread-safety: a Listing is immutable once built (shared by dir handles and
+// the cache); ListingCache is thread-safe with one leaf mutex.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "fs/compact_strings.h"
+#include "fs/inode_table.h"
+#include "fs/types.h"
+#include "repofs/object_client.h"
+#include "repofs/result.h"
+
+namespace repofs::fs {
+
+struct ListingItem {
+  std::string name;
+  bool is_dir = false;
+  // Objects only:
+  uint64_t size = 0;
+  CompactEtag etag;
+  std::time_t last_modified = 0;
+};
+
+struct Listing {
+  std::string dir_key;  // key prefix of the directory ("" or ending in '/')
+  SteadyTime listed_at{};
+  std::vector<ListingItem> items;  // sorted by name (byte order), unique
+  std::optional<std::time_t> marker_mtime;
+
+  const ListingItem* Find(std::string_view name) const;
+};
+
+// Lists `dir_key` (the mount prefix + directory path + '/', or the bare mount
+// prefix for the root) with delimiter "/", following every page.
+Result<std::shared_ptr<const Listing>> ListDirectory(ObjectClient& client,
+                                                     const std::string& dir_key,
+                                                     SteadyTime now);
+
+// Recent listings by directory inode, trusted for `ttl`.
+class ListingCache {
+ public:
+  explicit ListingCache(std::chrono::milliseconds ttl);
+
+  std::shared_ptr<const Listing> GetFresh(Ino dir, SteadyTime now);
+  void Put(Ino dir, std::shared_ptr<const Listing> listing);
+  void Erase(Ino dir);
+  size_t size() const;
+
+ private:
+  const std::chrono::milliseconds ttl_;
+  // Leaf lock.
+  mutable std::mutex mu_;
+  std::unordered_map<Ino, std::shared_ptr<const Listing>>
+      listings_;                                  // GUARDED_BY(mu_)
+  std::deque<std::pair<SteadyTime, Ino>> order_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace repofs::fs

@@ -1,0 +1,166 @@
+// Filesystem: the repofs namespace over one bucket (or prefix), on its own
+// types (fs/types.h) and inode numbers, so it is testable without a kernel;
+// fuse/ is a thin translation layer (one fuse_reply_* per call).
+//
+// Semantics (DESIGN.md): path /a/b = key PREFIX + "a/b"; directories are
+// common prefixes or "a/b/" markers; an inode is one object version (a
+// replaced object gets a new inode number); attributes come from LIST plus
+// s3fs metadata (HEAD, cached by version in the MetadataStore); lookups,
+// attributes and listings are trusted for metadata_ttl, negative lookups for
+// negative_ttl, and the kernel gets the same timeouts. Reads go through one
+// prefetch::ObjectReader per open handle, pinned to the version known at
+// open. This is the read path: every modifying operation returns EROFS.
+//
+// Request cost: Lookup answers from the inode table (fresh), the negative
+// cache, or a fresh listing of the parent with no request (one HEAD if the
+// version's metadata is unknown); otherwise it issues two requests in
+// parallel, independent of the directory size: LIST prefix="key/"
+// max-keys=1 and HEAD key (attr_source=list: LIST prefix="key" max-keys=1
+// instead, so that mode never HEADs for attributes). OpenDir issues one LIST
+// pass (reused for metadata_ttl). ReadDir with `plus` HEADs unknown versions
+// in the background (head_parallelism at a time). Open within the TTL is
+// free; after it, one HEAD. GetAttr never issues a request (an inode's
+// version, hence its attributes, never changes).
+//
+// Ownership: shares the ObjectClient; the Clock must outlive the
+// Filesystem. Thread-safety: every method may be called concurrently (FUSE
+// multi-threaded loop). Each component has its own mutex; the only nesting
+// is DirHandle::mu_ -> {MetadataStore, AttrPrefetch, ThreadPool} mutexes
+// when a directory's HEADs are queued (handles.h). No lock is held across an
+// S3 request.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fs/attr_mapping.h"
+#include "fs/dir_listing.h"
+#include "fs/handles.h"
+#include "fs/inode_table.h"
+#include "fs/metadata_store.h"
+#include "fs/negative_cache.h"
+#include "fs/types.h"
+#include "prefetch/readahead_context.h"
+#include "repofs/clock.h"
+#include "repofs/fs_options.h"
+#include "repofs/object_client.h"
+#include "repofs/result.h"
+#include "util/thread_pool.h"
+
+namespace repofs::fs {
+
+// Decides whether the next directory entry named `name` still fits in the
+// reply (READDIR/READDIRPLUS buffers are bounded). Called in order; the
+// first `false` ends the batch.
+using ReserveEntry = std::function<bool(std::string_view name)>;
+
+class Filesystem {
+ public:
+  // `store`: metadata by version; null -> an in-memory store.
+  Filesystem(std::shared_ptr<ObjectClient> client, const FsOptions& options,
+             const Clock& clock = RealClock(),
+             std::shared_ptr<MetadataStore> store = nullptr);
+  ~Filesystem();
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  // --- Namespace ---
+  // Errors: ENOENT (negative: cache it for negative_timeout()),
+  // ENAMETOOLONG, ENOTDIR, EIO/EACCES/ETIMEDOUT from S3.
+  Result<Entry> Lookup(Ino parent, std::string_view name);
+  // Drops `nlookup` kernel references.
+  void Forget(Ino ino, uint64_t nlookup);
+  // Never issues a request. Errors: ENOENT (unknown inode).
+  Result<AttrReply> GetAttr(Ino ino);
+  // The symlink target (GET of the body, cached per version). EINVAL if not
+  // a symlink.
+  Result<std::string> ReadLink(Ino ino);
+
+  // --- Directories ---
+  // One LIST pass (or a listing younger than metadata_ttl); the snapshot
+  // lives in the handle. Errors: ENOTDIR, ENOENT, S3 errors.
+  Result<uint64_t> OpenDir(Ino ino);
+  // Entries from index `offset` of [".", "..", snapshot...] while `reserve`
+  // accepts them. With `plus`, each returned entry except "." and ".." has
+  // `entry` set and counts as one lookup. An empty vector means end.
+  Result<std::vector<DirEntry>> ReadDir(uint64_t fh, uint64_t offset, bool plus,
+                                        const ReserveEntry& reserve);
+  void ReleaseDir(uint64_t fh);
+
+  // --- Files ---
+  // Read-only opens only (EROFS otherwise). Pins the version known now,
+  // revalidating with a HEAD when older than metadata_ttl; ESTALE when the
+  // object at the inode's path is now another version or gone (the kernel
+  // then redoes the lookup). EISDIR for directories.
+  Result<OpenReply> Open(Ino ino, int flags);
+  // Exactly min(size, file_size - offset) bytes or an error (EIO when the
+  // pinned version is gone); EBADF for an unknown handle.
+  Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* out);
+  void Release(uint64_t fh);
+
+  StatFsInfo StatFs() const;
+
+  // --- Modifications: the read path refuses them all with EROFS. ---
+  Status RefuseWrite(std::string_view operation) const;
+
+  // --- Timeouts for the kernel ---
+  std::chrono::milliseconds negative_timeout() const { return negative_ttl_; }
+  std::chrono::milliseconds metadata_timeout() const { return ttl_; }
+
+  // --- Introspection (tests, metrics) ---
+  size_t InodeCount() const { return inodes_.size(); }
+  uint64_t LookupCount(Ino ino) const { return inodes_.nlookup(ino); }
+  size_t OpenFileCount() const { return files_.size(); }
+
+ private:
+  std::string KeyOf(std::string_view dir_path, std::string_view name) const;
+  std::optional<std::string> DirKeyOf(Ino dir) const;
+  Result<std::optional<Observation>> ProbeKey(const std::string& key,
+                                              SteadyTime now);
+  Result<std::optional<Observation>> ObserveListed(const Listing& listing,
+                                                   const ListingItem& item,
+                                                   SteadyTime now);
+  Observation FileObservation(const std::string& key, uint64_t size,
+                              std::string etag, std::time_t last_modified,
+                              const PosixMeta* meta, SteadyTime now) const;
+  Observation DirObservation(std::optional<std::time_t> marker_mtime,
+                             SteadyTime now) const;
+  Entry MakeEntry(const Attr& attr, std::chrono::milliseconds remaining) const;
+  std::chrono::milliseconds Remaining(SteadyTime observed_at,
+                                      SteadyTime now) const;
+  Result<std::optional<DirEntry>> PlusEntry(DirHandle& dir,
+                                            AttrPrefetch* prefetch,
+                                            size_t index, SteadyTime now);
+  DirEntry PlainEntry(const DirHandle& dir, size_t index) const;
+  void StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch);
+  Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
+                           SteadyTime now);
+
+  const std::shared_ptr<ObjectClient> client_;
+  const FsOptions options_;
+  const Clock& clock_;
+  const std::chrono::milliseconds ttl_;
+  const std::chrono::milliseconds negative_ttl_;
+  const AttrMapper mapper_;
+  const std::shared_ptr<MetadataStore> store_;
+
+  // Readers (in files_) must be destroyed before the context: keep it
+  // declared first.
+  prefetch::ReadaheadContext readahead_;
+  InodeTable inodes_;
+  NegativeCache negatives_;
+  ListingCache listings_;
+  HandleTable<FileHandle> files_;
+  HandleTable<DirHandle> dirs_;
+  // Pools last: destroyed (joined) first, while what their tasks use lives.
+  ThreadPool lookup_pool_;  // the LIST half of a lookup probe
+  ThreadPool head_pool_;    // READDIRPLUS attribute HEADs
+};
+
+}  // namespace repofs::fs

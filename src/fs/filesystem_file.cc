@@ -1,0 +1,136 @@
+// Filesystem: file handles (OPEN / READ / RELEASE) and READLINK.
+#include <fcntl.h>
+
+#include "fs/filesystem.h"
+#include "util/log.h"
+
+namespace repofs::fs {
+namespace {
+
+// Longest symlink target we accept (PATH_MAX).
+constexpr uint64_t kMaxLinkTarget = 4096;
+
+bool SameVersion(const InodeInfo& info, const ObjectInfo& object) {
+  return object.etag == info.etag &&
+         object.last_modified == info.last_modified &&
+         object.size == info.attr.size;
+}
+
+}  // namespace
+
+// The inode's metadata is older than the TTL: confirm with one HEAD that the
+// object at its path is still this version. If not, the inode is stale: the
+// kernel gets ESTALE and redoes the lookup (LOOKUP_REVAL), which finds the
+// new version under a new inode number.
+Status Filesystem::RevalidateForOpen(const InodeInfo& info,
+                                     const std::string& key, SteadyTime now) {
+  S3Result<std::optional<ObjectInfo>> head = client_->HeadObject(key);
+  if (!head.has_value()) return ToError(head.error());
+  if (!head->has_value() || !SameVersion(info, **head)) {
+    inodes_.MarkStale(info.ino);
+    // The parent's cached listing may still name the old version; drop it
+    // so the kernel's re-lookup asks S3.
+    listings_.Erase(info.parent);
+    return Error{ESTALE, "'" + key + "' changed since it was looked up"};
+  }
+  if (mapper_.uses_metadata()) {
+    const ObjectInfo& object = **head;
+    store_->Put(VersionKey{key, object.etag, object.last_modified},
+                ParseS3fsMetadata(object.metadata, key));
+  }
+  inodes_.MarkValidated(info.ino, now);
+  return OkStatus();
+}
+
+Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
+  if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND))) {
+    return RefuseWrite("open for writing").error();
+  }
+  std::string path;
+  std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
+  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  // Unpins on every failure below.
+  auto fail = [&](Error error) -> Result<OpenReply> {
+    inodes_.Unpin(ino);
+    return error;
+  };
+  if (info->type == FileType::kDirectory) {
+    return fail(Error{EISDIR, "is a directory"});
+  }
+  const std::string key = KeyOf("", path);
+  if (info->stale) {
+    return fail(Error{ESTALE, "'" + key + "' was replaced or deleted"});
+  }
+  const SteadyTime now = clock_.SteadyNow();
+  if (now - info->validated_at >= ttl_) {
+    Status valid = RevalidateForOpen(*info, key, now);
+    if (!valid.ok()) return fail(valid.error());
+  }
+  auto handle =
+      std::make_shared<FileHandle>(ino, key, info->etag, info->attr.size);
+  OpenReply reply;
+  reply.fh = files_.Add(std::move(handle));
+  reply.keep_cache = true;  // inode == version: cached pages are never stale
+  return reply;
+}
+
+Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size,
+                                char* out) {
+  std::shared_ptr<FileHandle> handle = files_.Get(fh);
+  if (!handle) return Error{EBADF, "unknown file handle"};
+  if (size == 0 || offset >= handle->size()) return size_t{0};
+  const size_t want =
+      static_cast<size_t>(std::min<uint64_t>(size, handle->size() - offset));
+  Result<size_t> got = handle->Reader(readahead_).Read(offset, want, out);
+  if (!got.has_value()) return got.error();
+  if (*got != want) {
+    // Never hand the kernel a short read before EOF (nginx treats it as
+    // fatal): the reader promises full length; treat a breach as EIO.
+    return Error{EIO, "short read of '" + handle->key() + "'"};
+  }
+  return got;
+}
+
+void Filesystem::Release(uint64_t fh) {
+  std::shared_ptr<FileHandle> handle = files_.Remove(fh);
+  if (handle) inodes_.Unpin(handle->ino());
+}
+
+Result<std::string> Filesystem::ReadLink(Ino ino) {
+  std::string path;
+  std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
+  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  inodes_.Unpin(ino);
+  if (info->type != FileType::kSymlink) {
+    return Error{EINVAL, "not a symbolic link"};
+  }
+  const std::string key = KeyOf("", path);
+  const VersionKey version{key, info->etag, info->last_modified};
+  if (std::optional<std::string> target = store_->GetSymlinkTarget(version)) {
+    return std::move(*target);
+  }
+  if (info->attr.size > kMaxLinkTarget) {
+    return Error{ENAMETOOLONG, "symlink target of '" + key + "' too long"};
+  }
+  std::string target;
+  GetRequest request;
+  request.key = key;
+  request.if_match = info->etag;
+  S3Result<ObjectInfo> got =
+      client_->GetObject(request, [&](std::string_view chunk) {
+        target.append(chunk);
+        return target.size() <= kMaxLinkTarget;
+      });
+  if (!got.has_value()) {
+    Error error = ToError(got.error());
+    if (got.error().code == S3ErrorCode::kPreconditionFailed ||
+        got.error().code == S3ErrorCode::kNoSuchKey) {
+      error.errno_value = ESTALE;
+    }
+    return error;
+  }
+  store_->PutSymlinkTarget(version, target);
+  return target;
+}
+
+}  // namespace repofs::fs

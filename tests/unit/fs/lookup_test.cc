@@ -1,0 +1,290 @@
+// Lookup, attributes and the namespace mapping of fs::Filesystem over the
+// in-memory FakeObjectClient.
+#include <sys/stat.h>
+
+#include "fs_test_support.h"
+
+namespace repofs::fs::test {
+namespace {
+
+using std::chrono::seconds;
+
+TEST_F(FsTest, RootIsADirectory) {
+  Mount();
+  Result<AttrReply> root = fs_->GetAttr(kRootIno);
+  ASSERT_TRUE(root.has_value());
+  EXPECT_TRUE(S_ISDIR(root->attr.mode));
+  EXPECT_EQ(root->attr.mode & 07777, 0755u);
+  EXPECT_EQ(root->attr.nlink, 2u);
+  EXPECT_EQ(root->attr.ino, kRootIno);
+  EXPECT_EQ(root->attr.mtime.tv_sec, 1'700'000'000);  // mount time
+  EXPECT_EQ(TotalRequests(), 0u);
+}
+
+TEST_F(FsTest, FileAttributesFromListFields) {
+  clock_.Advance(seconds(10));
+  Put("dir/file.txt", "hello");
+  Mount();
+  Result<Entry> dir = LookupPath("dir");
+  ASSERT_TRUE(dir.has_value());
+  EXPECT_TRUE(S_ISDIR(dir->attr.mode));
+  Result<Entry> file = LookupPath("dir/file.txt");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ(file->attr.mode, S_IFREG | 0644u);
+  EXPECT_EQ(file->attr.size, 5u);
+  EXPECT_EQ(file->attr.blocks, 1u);
+  EXPECT_EQ(file->attr.nlink, 1u);
+  EXPECT_EQ(file->attr.uid, 1000u);
+  EXPECT_EQ(file->attr.gid, 1000u);
+  EXPECT_EQ(file->attr.mtime.tv_sec, 1'700'000'010);
+  EXPECT_EQ(file->entry_timeout, std::chrono::milliseconds(30000));
+  EXPECT_EQ(file->attr_timeout, std::chrono::milliseconds(30000));
+  EXPECT_NE(file->attr.ino, dir->attr.ino);
+  Result<AttrReply> attr = fs_->GetAttr(file->attr.ino);
+  ASSERT_TRUE(attr.has_value());
+  EXPECT_EQ(attr->attr.size, 5u);
+  EXPECT_EQ(attr->attr.ino, file->attr.ino);
+}
+
+TEST_F(FsTest, MarkerlessNestedDirectories) {
+  Put("a/b/c/d.txt", "x");
+  Mount();
+  for (const char* dir : {"a", "a/b", "a/b/c"}) {
+    Result<Entry> e = LookupPath(dir);
+    ASSERT_TRUE(e.has_value()) << dir;
+    EXPECT_TRUE(S_ISDIR(e->attr.mode)) << dir;
+    EXPECT_EQ(e->attr.mtime.tv_sec, 1'700'000'000) << "mount time";
+  }
+  Result<Entry> d = LookupPath("a/b/c/d.txt");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_TRUE(S_ISREG(d->attr.mode));
+  EXPECT_EQ(fs_->Lookup(InoOf("a/b"), "nope").error().errno_value, ENOENT);
+  EXPECT_EQ(ReadAll(InoOf("a/b"), false).size(), 3u);  // ., .., c
+}
+
+TEST_F(FsTest, MarkerDirectoryHasMarkerMtime) {
+  clock_.Advance(seconds(100));
+  Put("m/");  // zero-byte marker, as mkdir creates
+  clock_.Advance(seconds(100));
+  Mount();
+  Result<Entry> m = LookupPath("m");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(S_ISDIR(m->attr.mode));
+  EXPECT_EQ(m->attr.mtime.tv_sec, 1'700'000'100);
+  // The listed directory's own marker is not an entry.
+  EXPECT_EQ(Names(ReadAll(m->attr.ino, true)),
+            (std::vector<std::string>{".", ".."}));
+}
+
+TEST_F(FsTest, MountPrefix) {
+  fake_->PutForTest("other/x", "no");
+  fake_->PutForTest("prefix", "no");
+  fake_->PutForTest("pre", "no");
+  options_.prefix = "pre/";
+  Put("x", "yes");
+  Mount();
+  EXPECT_EQ(Names(ReadAll(kRootIno, false)),
+            (std::vector<std::string>{".", "..", "x"}));
+  Result<std::string> body = ReadFile(InoOf("x"));
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(*body, "yes");
+  EXPECT_FALSE(LookupPath("other").has_value());
+}
+
+TEST_F(FsTest, UnusualKeys) {
+  const std::vector<std::string> names = {"with space.txt",
+                                          "caf\xc3\xa9-\xe2\x82\xac.deb",
+                                          "c++_1.0+dfsg.tar",
+                                          "100%.txt",
+                                          "a%2Fb",
+                                          "semi;colon&amp=x",
+                                          "~tilde",
+                                          "#hash?q"};
+  for (const auto& n : names) Put("u/" + n, n);
+  Mount();
+  std::vector<std::string> listed = Names(ReadAll(InoOf("u"), true));
+  std::vector<std::string> expected = names;
+  std::sort(expected.begin(), expected.end());
+  expected.insert(expected.begin(), {".", ".."});
+  EXPECT_EQ(listed, expected);
+  for (const auto& n : names) {
+    Result<std::string> body = ReadFile(InoOf("u/" + n));
+    ASSERT_TRUE(body.has_value()) << n;
+    EXPECT_EQ(*body, n);
+  }
+}
+
+TEST_F(FsTest, ObjectAndPrefixConflictIsADirectory) {
+  Put("a", "object a");
+  Put("a/b", "child");
+  Mount();
+  Result<Entry> a = LookupPath("a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(S_ISDIR(a->attr.mode));
+  EXPECT_TRUE(LookupPath("a/b").has_value());
+  std::vector<DirEntry> root = ReadAll(kRootIno, true);
+  ASSERT_EQ(Names(root), (std::vector<std::string>{".", "..", "a"}));
+  EXPECT_EQ(root[2].type, static_cast<mode_t>(S_IFDIR));
+  EXPECT_EQ(root[2].ino, a->attr.ino);
+}
+
+TEST_F(FsTest, InvalidKeysAreHidden) {
+  Put("x/ok", "1");
+  Put("x//empty-segment", "2");
+  Put("x/./dot", "3");
+  Put("x/../dotdot", "4");
+  Put("x/" + std::string(256, 'n'), "5");
+  Put("x/" + std::string(255, 'm'), "6");
+  Put("/leading-slash", "7");
+  Put("x/sub//deeper", "8");
+  Mount();
+  std::vector<std::string> names = Names(ReadAll(InoOf("x"), true));
+  EXPECT_EQ(names, (std::vector<std::string>{".", "..", std::string(255, 'm'),
+                                             "ok", "sub"}));
+  EXPECT_EQ(Names(ReadAll(kRootIno, true)),
+            (std::vector<std::string>{".", "..", "x"}));
+  EXPECT_EQ(Names(ReadAll(InoOf("x/sub"), true)),
+            (std::vector<std::string>{".", ".."}));
+  Ino x = InoOf("x");
+  EXPECT_EQ(fs_->Lookup(x, std::string(256, 'n')).error().errno_value,
+            ENAMETOOLONG);
+  EXPECT_EQ(fs_->Lookup(x, "").error().errno_value, ENOENT);
+  EXPECT_EQ(fs_->Lookup(x, "a/b").error().errno_value, ENOENT);
+  EXPECT_TRUE(fs_->Lookup(x, std::string(255, 'm')).has_value());
+}
+
+TEST_F(FsTest, S3fsMetadata) {
+  Put("bin/tool", "#!/bin/sh\n",
+      {{"mode", std::to_string(S_IFREG | 0775)},
+       {"uid", "42"},
+       {"gid", "43"},
+       {"mtime", "1600000000.25"}});
+  Put("bin/plain", "x", {{"mtime", "1500000000"}});
+  Put("bin/bad", "x", {{"mode", "rw-r--r--"}, {"mtime", "soon"}});
+  Mount();
+  Result<Entry> tool = LookupPath("bin/tool");
+  ASSERT_TRUE(tool.has_value());
+  EXPECT_EQ(tool->attr.mode, S_IFREG | 0755u) << "umask 022 applies";
+  EXPECT_EQ(tool->attr.uid, 42u);
+  EXPECT_EQ(tool->attr.gid, 43u);
+  EXPECT_EQ(tool->attr.mtime.tv_sec, 1'600'000'000);
+  EXPECT_EQ(tool->attr.mtime.tv_nsec, 250'000'000);
+  Result<Entry> plain = LookupPath("bin/plain");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->attr.mtime.tv_sec, 1'500'000'000);
+  EXPECT_EQ(plain->attr.uid, 1000u);
+  Result<Entry> bad = LookupPath("bin/bad");
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->attr.mode, S_IFREG | 0644u);
+  EXPECT_EQ(bad->attr.mtime.tv_sec, 1'700'000'000);
+}
+
+TEST_F(FsTest, UmaskOption) {
+  options_.umask = 077;
+  Put("f", "x", {{"mode", std::to_string(S_IFREG | 0666)}});
+  Put("d/g", "x");
+  Mount();
+  EXPECT_EQ(LookupPath("f")->attr.mode, S_IFREG | 0600u);
+  EXPECT_EQ(LookupPath("d")->attr.mode, S_IFDIR | 0700u);
+  EXPECT_EQ(LookupPath("d/g")->attr.mode, S_IFREG | 0600u);
+}
+
+TEST_F(FsTest, Symlinks) {
+  Put("dists/stable", "bookworm", {{"mode", std::to_string(S_IFLNK | 0777)}});
+  Mount();
+  Result<Entry> link = LookupPath("dists/stable");
+  ASSERT_TRUE(link.has_value());
+  EXPECT_TRUE(S_ISLNK(link->attr.mode));
+  EXPECT_EQ(link->attr.size, 8u);
+  Result<std::string> target = fs_->ReadLink(link->attr.ino);
+  ASSERT_TRUE(target.has_value());
+  EXPECT_EQ(*target, "bookworm");
+  EXPECT_EQ(Count("GetObject"), 1u);
+  EXPECT_EQ(fs_->ReadLink(link->attr.ino).value(), "bookworm");
+  EXPECT_EQ(Count("GetObject"), 1u) << "target cached per version";
+  EXPECT_EQ(fs_->ReadLink(InoOf("dists")).error().errno_value, EINVAL);
+  std::vector<DirEntry> plus = ReadAll(InoOf("dists"), true);
+  ASSERT_EQ(plus.size(), 3u);
+  EXPECT_EQ(plus[2].type, static_cast<mode_t>(S_IFLNK));
+  EXPECT_EQ(plus[2].ino, link->attr.ino);
+}
+
+TEST_F(FsTest, AttrSourceListIgnoresMetadataAndNeverHeads) {
+  options_.attr_source = AttrSource::kList;
+  clock_.Advance(seconds(5));
+  Put("d/link", "target", {{"mode", std::to_string(S_IFLNK | 0777)}});
+  Put("d/file", "abc",
+      {{"mode", std::to_string(S_IFREG | 0600)}, {"mtime", "1000"}});
+  Mount();
+  Result<Entry> file = LookupPath("d/file");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ(file->attr.mode, S_IFREG | 0644u);
+  EXPECT_EQ(file->attr.mtime.tv_sec, 1'700'000'005) << "LastModified";
+  Result<Entry> link = LookupPath("d/link");
+  ASSERT_TRUE(link.has_value());
+  EXPECT_TRUE(S_ISREG(link->attr.mode)) << "symlinks need attr_source=head";
+  std::vector<DirEntry> plus = ReadAll(InoOf("d"), true);
+  ASSERT_EQ(plus.size(), 4u);
+  EXPECT_EQ(plus[2].entry.attr.mtime.tv_sec, file->attr.mtime.tv_sec);
+  EXPECT_EQ(plus[2].ino, file->attr.ino);
+  EXPECT_FALSE(LookupPath("d/missing").has_value());
+  EXPECT_EQ(ReadFile(file->attr.ino).value(), "abc");
+  EXPECT_EQ(Count("HeadObject"), 0u);
+}
+
+TEST_F(FsTest, NegativeCache) {
+  Mount();
+  EXPECT_EQ(LookupPath("late").error().errno_value, ENOENT);
+  EXPECT_EQ(Count("HeadObject"), 1u);
+  EXPECT_EQ(Count("ListObjects"), 1u);
+  Put("late", "now here");
+  clock_.Advance(seconds(4));
+  EXPECT_EQ(LookupPath("late").error().errno_value, ENOENT)
+      << "trusted for negative_ttl";
+  EXPECT_EQ(TotalRequests(), 2u);
+  clock_.Advance(seconds(2));
+  EXPECT_TRUE(LookupPath("late").has_value());
+  EXPECT_EQ(fs_->negative_timeout(), std::chrono::milliseconds(5000));
+}
+
+TEST_F(FsTest, FreshListingAnswersLookupsWithoutRequests) {
+  Put("dir/a", "1");
+  Put("dir/sub/b", "2");
+  Mount();
+  Ino dir = InoOf("dir");
+  ReadAll(dir, true);  // LIST + background HEADs
+  fake_->ResetRequestCounts();
+  EXPECT_TRUE(fs_->Lookup(dir, "a").has_value());
+  EXPECT_TRUE(fs_->Lookup(dir, "sub").has_value());
+  EXPECT_EQ(fs_->Lookup(dir, "missing").error().errno_value, ENOENT);
+  EXPECT_EQ(TotalRequests(), 0u);
+  // After the TTL the listing is no longer trusted.
+  clock_.Advance(seconds(31));
+  EXPECT_EQ(fs_->Lookup(dir, "other").error().errno_value, ENOENT);
+  EXPECT_EQ(TotalRequests(), 2u);
+}
+
+// The first stat of a file costs the same among 100 objects as among
+// 100,000: HEAD + LIST max-keys=1, never a listing of the directory.
+TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
+  auto cost_with = [&](int objects) {
+    fake_ = std::make_shared<FakeObjectClient>(clock_);
+    for (int i = 0; i < objects; ++i) {
+      Put("pool/pkg-" + std::to_string(i) + ".deb", "");
+    }
+    Mount();
+    fake_->ResetRequestCounts();
+    Result<Entry> e =
+        LookupPath("pool/pkg-" + std::to_string(objects / 2) + ".deb");
+    EXPECT_TRUE(e.has_value());
+    return fake_->RequestCounts();
+  };
+  std::map<std::string, uint64_t> small = cost_with(100);
+  std::map<std::string, uint64_t> large = cost_with(100'000);
+  EXPECT_EQ(small, large);
+  EXPECT_EQ(large["HeadObject"], 2u);   // "pool" and the file
+  EXPECT_EQ(large["ListObjects"], 2u);  // one max-keys=1 LIST each
+}
+
+}  // namespace
+}  // namespace repofs::fs::test
