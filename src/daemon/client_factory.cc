@@ -17,8 +17,15 @@ Result<ClientStack> CreateClientStack(const S3Options& s3,
   }
   std::shared_ptr<HttpTransport> transport =
       http::CreateCurlTransport(http::TransportOptionsFrom(s3));
+  // The chain gets its own transport with short timeouts: off EC2/ECS the
+  // metadata endpoints do not answer, and that must cost ~1 s, not 30.
+  http::CurlTransportOptions metadata_options;
+  metadata_options.connect_timeout_ms = 1000;
+  metadata_options.request_timeout_ms = 3000;
+  metadata_options.max_connections = 4;
   ClientStack stack;
-  stack.credentials = auth::CreateCredentialsChain(credentials, transport, RealClock());
+  stack.credentials = auth::CreateCredentialsChain(
+      credentials, http::CreateCurlTransport(metadata_options), RealClock());
   auto creds = stack.credentials->GetCredentials();
   if (!creds) return creds.error();
   stack.s3 = std::make_shared<s3::S3Client>(s3, transport, stack.credentials);
