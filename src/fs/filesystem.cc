@@ -14,7 +14,6 @@ namespace repofs::fs {
 namespace {
 
 constexpr int kLookupThreads = 16;
-constexpr int kReadaheadThreads = 16;
 
 std::time_t MountTime(const Clock& clock) {
   return std::chrono::system_clock::to_time_t(clock.Now());
@@ -28,7 +27,8 @@ Error NotFound(std::string_view name) {
 
 Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
                        const FsOptions& options, const Clock& clock,
-                       std::shared_ptr<MetadataStore> store)
+                       std::shared_ptr<MetadataStore> store,
+                       int transfer_threads)
     : client_(std::move(client)),
       options_(options),
       clock_(clock),
@@ -38,7 +38,7 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       mapper_(options, MountTime(clock)),
       store_(store ? std::move(store)
                    : std::make_shared<MemoryMetadataStore>()),
-      readahead_(client_, options.readahead, kReadaheadThreads),
+      readahead_(client_, options.readahead, std::max(1, transfer_threads)),
       inodes_(mapper_.DirAttr(std::nullopt)),
       negatives_(negative_ttl_),
       listings_(ttl_),

@@ -62,10 +62,19 @@ using ReserveEntry = std::function<bool(std::string_view name)>;
 
 class Filesystem {
  public:
+  static constexpr int kDefaultTransferThreads = 16;
+
   // `store`: metadata by version; null -> an in-memory store.
+  // `transfer_threads`: workers for read-ahead GETs (all open files).
   Filesystem(std::shared_ptr<ObjectClient> client, const FsOptions& options,
              const Clock& clock = RealClock(),
-             std::shared_ptr<MetadataStore> store = nullptr);
+             std::shared_ptr<MetadataStore> store = nullptr,
+             int transfer_threads = kDefaultTransferThreads);
+  // The daemon's form: real clock, in-memory metadata store.
+  Filesystem(std::shared_ptr<ObjectClient> client, const FsOptions& options,
+             int transfer_threads)
+      : Filesystem(std::move(client), options, RealClock(), nullptr,
+                   transfer_threads) {}
   ~Filesystem();
   Filesystem(const Filesystem&) = delete;
   Filesystem& operator=(const Filesystem&) = delete;

@@ -1,1 +1,484 @@
-// placeholder: being written
+// Trampolines from libfuse's low-level callbacks to fs::Filesystem. Each
+// one is noexcept, catches everything, and replies exactly once: the body
+// either sends its reply as its last action and returns 0, or returns an
+// errno that Serve() replies with (EIO when the body throws -- replies are C
+// calls that never throw, so a throwing body has not replied yet).
+#include "fuse/fuse_ops.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <vector>
+
+#include "util/log.h"
+
+namespace repofs::fuse {
+namespace {
+
+OpsContext& Context(fuse_req_t req) {
+  return *static_cast<OpsContext*>(fuse_req_userdata(req));
+}
+
+fs::Filesystem& Fs(fuse_req_t req) {
+  OpsContext* context = &Context(req);
+  fs::Filesystem* fs = context->fs.load(std::memory_order_acquire);
+  if (fs == nullptr) throw std::runtime_error("no filesystem attached");
+  return *fs;
+}
+
+template <typename Body>
+void Serve(fuse_req_t req, Op kind, Body&& body) noexcept {
+  const char* op = OpName(kind);
+  Context(req).Count(kind);
+  int error;
+  try {
+    error = body();
+  } catch (const std::exception& e) {
+    REPOFS_LOG(kError) << op << ": " << e.what();
+    error = EIO;
+  } catch (...) {
+    REPOFS_LOG(kError) << op << ": unknown exception";
+    error = EIO;
+  }
+  if (error != 0) fuse_reply_err(req, error);
+}
+
+// Logs unexpected failures (ENOENT and friends are routine).
+int Errno(const char* op, const Error& error) {
+  switch (error.errno_value) {
+    case ENOENT:
+    case ESTALE:
+    case ENOTDIR:
+    case EISDIR:
+    case EROFS:
+    case ENAMETOOLONG:
+    case EINVAL:
+      REPOFS_LOG(kDebug) << op << ": " << error.message;
+      break;
+    default:
+      REPOFS_LOG(kWarning) << op << ": " << error.message;
+  }
+  return error.errno_value != 0 ? error.errno_value : EIO;
+}
+
+double Seconds(std::chrono::milliseconds ms) { return ms.count() / 1000.0; }
+
+struct stat ToStat(const fs::Attr& attr) {
+  struct stat st {};
+  st.st_ino = attr.ino;
+  st.st_mode = attr.mode;
+  st.st_nlink = attr.nlink;
+  st.st_uid = attr.uid;
+  st.st_gid = attr.gid;
+  st.st_size = static_cast<off_t>(attr.size);
+  st.st_blocks = static_cast<blkcnt_t>(attr.blocks);
+  st.st_blksize = fs::kBlockSize;
+  st.st_mtim = attr.mtime;
+  st.st_atim = attr.mtime;
+  st.st_ctim = attr.mtime;
+  return st;
+}
+
+fuse_entry_param ToEntryParam(const fs::Entry& entry) {
+  fuse_entry_param e{};
+  e.ino = entry.attr.ino;
+  e.generation = entry.generation;
+  e.attr = ToStat(entry.attr);
+  e.attr_timeout = Seconds(entry.attr_timeout);
+  e.entry_timeout = Seconds(entry.entry_timeout);
+  return e;
+}
+
+void Init(void* userdata, fuse_conn_info* conn) {
+  auto* context = static_cast<OpsContext*>(userdata);
+  auto want = [conn](unsigned cap) {
+    if (conn->capable & cap) conn->want |= cap;
+  };
+  want(FUSE_CAP_ASYNC_READ);       // concurrent READs per handle
+  want(FUSE_CAP_PARALLEL_DIROPS);  // concurrent LOOKUPs in one directory
+  want(FUSE_CAP_READDIRPLUS);      // `ls -l` = one pass, no LOOKUP per entry
+  want(FUSE_CAP_CACHE_SYMLINKS);   // an inode's target never changes
+  // Always READDIRPLUS (not the kernel's heuristic): attributes are cheap
+  // once the listing's HEADs run in parallel.
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  // An inode is one object version: its data and attributes never change,
+  // so the kernel need not re-check attributes to keep its page cache.
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+  conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;  // no NFS export (no "." lookups)
+  // Replies are memory buffers written with writev; splice only pays off
+  // for fd-backed replies (the block cache may add them later).
+  conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+  // The kernel takes min(its bdi read-ahead, this): raise the bdi's first.
+  if (!context->bdi_read_ahead_path.empty()) {
+    int fd = open(context->bdi_read_ahead_path.c_str(), O_WRONLY | O_CLOEXEC);
+    const std::string kb = std::to_string(kMaxReadahead / 1024);
+    if (fd < 0 || write(fd, kb.data(), kb.size()) < 0) {
+      REPOFS_LOG(kDebug) << "cannot raise " << context->bdi_read_ahead_path
+                         << ": " << std::strerror(errno);
+    }
+    if (fd >= 0) close(fd);
+  }
+  conn->max_readahead = kMaxReadahead;
+}
+
+void Destroy(void*) {}
+
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) noexcept {
+  Serve(req, Op::kLookup, [&] {
+    fs::Filesystem& fs = Fs(req);
+    Result<fs::Entry> entry = fs.Lookup(parent, name);
+    if (!entry.has_value()) {
+      if (entry.error().errno_value == ENOENT &&
+          fs.negative_timeout().count() > 0) {
+        // ino 0: the kernel caches the negative dentry for the timeout.
+        fuse_entry_param e{};
+        e.entry_timeout = Seconds(fs.negative_timeout());
+        fuse_reply_entry(req, &e);
+        return 0;
+      }
+      return Errno("lookup", entry.error());
+    }
+    fuse_entry_param e = ToEntryParam(*entry);
+    fuse_reply_entry(req, &e);
+    return 0;
+  });
+}
+
+void Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) noexcept {
+  Context(req).Count(Op::kForget);
+  try {
+    Fs(req).Forget(ino, nlookup);
+  } catch (const std::exception& e) {
+    REPOFS_LOG(kError) << "forget: " << e.what();
+  } catch (...) {
+  }
+  fuse_reply_none(req);
+}
+
+void ForgetMulti(fuse_req_t req, size_t count,
+                 fuse_forget_data* forgets) noexcept {
+  Context(req).Count(Op::kForget);
+  try {
+    fs::Filesystem& fs = Fs(req);
+    for (size_t i = 0; i < count; ++i) {
+      fs.Forget(forgets[i].ino, forgets[i].nlookup);
+    }
+  } catch (const std::exception& e) {
+    REPOFS_LOG(kError) << "forget: " << e.what();
+  } catch (...) {
+  }
+  fuse_reply_none(req);
+}
+
+void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) noexcept {
+  Serve(req, Op::kGetAttr, [&] {
+    Result<fs::AttrReply> attr = Fs(req).GetAttr(ino);
+    if (!attr.has_value()) return Errno("getattr", attr.error());
+    struct stat st = ToStat(attr->attr);
+    fuse_reply_attr(req, &st, Seconds(attr->attr_timeout));
+    return 0;
+  });
+}
+
+void ReadLink(fuse_req_t req, fuse_ino_t ino) noexcept {
+  Serve(req, Op::kReadLink, [&] {
+    Result<std::string> target = Fs(req).ReadLink(ino);
+    if (!target.has_value()) return Errno("readlink", target.error());
+    fuse_reply_readlink(req, target->c_str());
+    return 0;
+  });
+}
+
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
+  Serve(req, Op::kOpen, [&] {
+    fs::Filesystem& fs = Fs(req);
+    Result<fs::OpenReply> open = fs.Open(ino, fi->flags);
+    if (!open.has_value()) return Errno("open", open.error());
+    fi->fh = open->fh;
+    fi->keep_cache = open->keep_cache ? 1 : 0;
+    fi->direct_io = 0;
+    // Read-only handle: nothing to flush at close(). Saves a FLUSH round
+    // trip per nginx request (FOPEN_NOFLUSH).
+    fi->noflush = 1;
+    if (fuse_reply_open(req, fi) == -ENOENT)
+      fs.Release(open->fh);  // interrupted
+    return 0;
+  });
+}
+
+void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset,
+          fuse_file_info* fi) noexcept {
+  Serve(req, Op::kRead, [&] {
+    // One buffer per worker thread, grown to the largest READ (1 MiB).
+    thread_local std::vector<char> buffer;
+    if (buffer.size() < size) buffer.resize(size);
+    Result<size_t> n = Fs(req).Read(fi->fh, static_cast<uint64_t>(offset), size,
+                                    buffer.data());
+    if (!n.has_value()) return Errno("read", n.error());
+    fuse_reply_buf(req, buffer.data(), *n);
+    return 0;
+  });
+}
+
+void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) noexcept {
+  Serve(req, Op::kFlush, [&] {
+    fuse_reply_err(req, 0);  // read-only handles: nothing to make durable
+    return 0;
+  });
+}
+
+void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
+  Serve(req, Op::kRelease, [&] {
+    Fs(req).Release(fi->fh);
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) noexcept {
+  Serve(req, Op::kFlush, [&] {
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+void OpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
+  Serve(req, Op::kOpenDir, [&] {
+    fs::Filesystem& fs = Fs(req);
+    Result<uint64_t> fh = fs.OpenDir(ino);
+    if (!fh.has_value()) return Errno("opendir", fh.error());
+    fi->fh = *fh;
+    if (fuse_reply_open(req, fi) == -ENOENT) fs.ReleaseDir(*fh);
+    return 0;
+  });
+}
+
+// READDIR and READDIRPLUS: the fs decides which entries fit using the sizes
+// libfuse computes (fuse_add_direntry* with a null buffer), so only entries
+// that are really returned count as lookups.
+void ReadDirCommon(fuse_req_t req, size_t size, off_t offset,
+                   fuse_file_info* fi, bool plus) {
+  Serve(req, plus ? Op::kReadDirPlus : Op::kReadDir, [&] {
+    size_t reserved = 0;
+    auto reserve = [&](std::string_view name) {
+      std::string n(name);
+      size_t need =
+          plus ? fuse_add_direntry_plus(req, nullptr, 0, n.c_str(), nullptr, 0)
+               : fuse_add_direntry(req, nullptr, 0, n.c_str(), nullptr, 0);
+      if (reserved + need > size) return false;
+      reserved += need;
+      return true;
+    };
+    Result<std::vector<fs::DirEntry>> entries =
+        Fs(req).ReadDir(fi->fh, static_cast<uint64_t>(offset), plus, reserve);
+    if (!entries.has_value()) {
+      return Errno(plus ? "readdirplus" : "readdir", entries.error());
+    }
+    std::vector<char> buf(size);
+    size_t used = 0;
+    for (const fs::DirEntry& d : *entries) {
+      const off_t next = static_cast<off_t>(d.next_offset);
+      if (plus) {
+        fuse_entry_param e{};  // ino 0 for "." / "..": no lookup counted
+        if (d.has_entry) {
+          e = ToEntryParam(d.entry);
+        } else {
+          e.attr.st_ino = d.ino;
+          e.attr.st_mode = d.type;
+        }
+        used += fuse_add_direntry_plus(req, buf.data() + used, size - used,
+                                       d.name.c_str(), &e, next);
+      } else {
+        struct stat st {};
+        st.st_ino = d.ino;
+        st.st_mode = d.type;
+        used += fuse_add_direntry(req, buf.data() + used, size - used,
+                                  d.name.c_str(), &st, next);
+      }
+    }
+    fuse_reply_buf(req, buf.data(), used);
+    return 0;
+  });
+}
+
+void ReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset,
+             fuse_file_info* fi) noexcept {
+  ReadDirCommon(req, size, offset, fi, false);
+}
+
+void ReadDirPlus(fuse_req_t req, fuse_ino_t, size_t size, off_t offset,
+                 fuse_file_info* fi) noexcept {
+  ReadDirCommon(req, size, offset, fi, true);
+}
+
+void ReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
+  Serve(req, Op::kReleaseDir, [&] {
+    Fs(req).ReleaseDir(fi->fh);
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) noexcept {
+  Serve(req, Op::kReleaseDir, [&] {
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+void StatFs(fuse_req_t req, fuse_ino_t) noexcept {
+  Serve(req, Op::kStatFs, [&] {
+    fs::StatFsInfo info = Fs(req).StatFs();
+    struct statvfs st {};
+    st.f_bsize = info.block_size;
+    st.f_frsize = info.block_size;
+    st.f_blocks = info.blocks;
+    st.f_bfree = info.blocks_free;
+    st.f_bavail = info.blocks_available;
+    st.f_files = info.files;
+    st.f_ffree = info.files_free;
+    st.f_favail = info.files_free;
+    st.f_namemax = info.name_max;
+    fuse_reply_statfs(req, &st);
+    return 0;
+  });
+}
+
+// --- Refused operations (read path) ---------------------------------------
+
+int Refuse(fuse_req_t req, const char* op) {
+  return Errno(op, Fs(req).RefuseWrite(op).error());
+}
+
+void SetAttr(fuse_req_t req, fuse_ino_t, struct stat*, int,
+             fuse_file_info*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "setattr"); });
+}
+void MkNod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "mknod"); });
+}
+void MkDir(fuse_req_t req, fuse_ino_t, const char*, mode_t) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "mkdir"); });
+}
+void Unlink(fuse_req_t req, fuse_ino_t, const char*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "unlink"); });
+}
+void RmDir(fuse_req_t req, fuse_ino_t, const char*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "rmdir"); });
+}
+void SymLink(fuse_req_t req, const char*, fuse_ino_t, const char*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "symlink"); });
+}
+void Rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*,
+            unsigned int) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "rename"); });
+}
+void Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) noexcept {
+  Context(req).Count(Op::kRefused);
+  fuse_reply_err(req, EPERM);  // hard links: never (DESIGN.md)
+}
+void Write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t,
+           fuse_file_info*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "write"); });
+}
+void Create(fuse_req_t req, fuse_ino_t, const char*, mode_t,
+            fuse_file_info*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "create"); });
+}
+void Fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t,
+               fuse_file_info*) noexcept {
+  Serve(req, Op::kRefused, [&] { return Refuse(req, "fallocate"); });
+}
+// xattrs: ENOSYS makes the kernel stop asking for the rest of the mount
+// (it then fails getxattr/listxattr with EOPNOTSUPP itself), so the
+// security.capability probe costs one round trip per mount, not per write.
+void GetXattr(fuse_req_t req, fuse_ino_t, const char*, size_t) noexcept {
+  Context(req).Count(Op::kGetXattr);
+  fuse_reply_err(req, ENOSYS);
+}
+void ListXattr(fuse_req_t req, fuse_ino_t, size_t) noexcept {
+  Context(req).Count(Op::kGetXattr);
+  fuse_reply_err(req, ENOSYS);
+}
+void SetXattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t,
+              int) noexcept {
+  Context(req).Count(Op::kRefused);
+  fuse_reply_err(req, ENOTSUP);  // cp -a / install fall back to fchmod
+}
+void RemoveXattr(fuse_req_t req, fuse_ino_t, const char*) noexcept {
+  Context(req).Count(Op::kRefused);
+  fuse_reply_err(req, ENOTSUP);
+}
+
+void SetRefusedOps(fuse_lowlevel_ops& o) {
+  o.setattr = SetAttr;
+  o.mknod = MkNod;
+  o.mkdir = MkDir;
+  o.unlink = Unlink;
+  o.rmdir = RmDir;
+  o.symlink = SymLink;
+  o.rename = Rename;
+  o.link = Link;
+  o.write = Write;
+  o.create = Create;
+  o.fallocate = Fallocate;
+  o.getxattr = GetXattr;
+  o.listxattr = ListXattr;
+  o.setxattr = SetXattr;
+  o.removexattr = RemoveXattr;
+}
+
+}  // namespace
+
+const char* OpName(Op op) {
+  static constexpr const char* kNames[] = {
+      "lookup",      "forget",     "getattr", "readlink", "open",
+      "read",        "flush",      "release", "opendir",  "readdir",
+      "readdirplus", "releasedir", "statfs",  "xattr",    "refused"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Op::kCount));
+  return kNames[static_cast<size_t>(op)];
+}
+
+std::map<std::string, uint64_t> OpsContext::Counts() const {
+  std::map<std::string, uint64_t> counts;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    uint64_t n = calls[i].load(std::memory_order_relaxed);
+    if (n != 0) counts[OpName(static_cast<Op>(i))] = n;
+  }
+  return counts;
+}
+
+const fuse_lowlevel_ops& RepofsOps() {
+  static const fuse_lowlevel_ops ops = [] {
+    fuse_lowlevel_ops o{};
+    o.init = Init;
+    o.destroy = Destroy;
+    o.lookup = Lookup;
+    o.forget = Forget;
+    o.forget_multi = ForgetMulti;
+    o.getattr = GetAttr;
+    o.readlink = ReadLink;
+    o.open = Open;
+    o.read = Read;
+    o.flush = Flush;
+    o.release = Release;
+    o.fsync = Fsync;
+    o.opendir = OpenDir;
+    o.readdir = ReadDir;
+    o.readdirplus = ReadDirPlus;
+    o.releasedir = ReleaseDir;
+    o.fsyncdir = FsyncDir;
+    o.statfs = StatFs;
+    SetRefusedOps(o);
+    return o;
+  }();
+  return ops;
+}
+
+}  // namespace repofs::fuse

@@ -1,0 +1,72 @@
+// The fuse_lowlevel_ops table of repofs: thin noexcept trampolines that
+// translate each kernel request into one fs::Filesystem call and send
+// exactly one reply (fuse_reply_* or fuse_reply_none for FORGET); an
+// exception becomes a logged EIO reply and never crosses into libfuse.
+//
+// Internal to src/fuse (includes <fuse_lowlevel.h>).
+//
+// Refused operations (documented errnos): every modification -> EROFS (the
+// read path; writes come later), link -> EPERM, setxattr/removexattr ->
+// ENOTSUP, getxattr/listxattr -> ENOSYS, which the kernel remembers for the
+// mount and then answers every later call (e.g. the security.capability
+// probe before each write) itself with EOPNOTSUPP, at no cost.
+//
+// Thread-safety: the callbacks run concurrently on the loop's worker
+// threads; all state is in fs::Filesystem (thread-safe).
+#pragma once
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "fs/filesystem.h"
+
+namespace repofs::fuse {
+
+// Requests served, by kind (metrics, and tests of the round trips a warm
+// nginx request costs).
+enum class Op : uint8_t {
+  kLookup,
+  kForget,
+  kGetAttr,
+  kReadLink,
+  kOpen,
+  kRead,
+  kFlush,
+  kRelease,
+  kOpenDir,
+  kReadDir,
+  kReadDirPlus,
+  kReleaseDir,
+  kStatFs,
+  kGetXattr,
+  kRefused,
+  kCount
+};
+const char* OpName(Op op);
+
+// libfuse userdata: set before the loop starts, cleared after it ends.
+struct OpsContext {
+  std::atomic<fs::Filesystem*> fs{nullptr};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Op::kCount)> calls{};
+  void Count(Op op) {
+    calls[static_cast<size_t>(op)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::map<std::string, uint64_t> Counts() const;
+  // /sys/class/bdi/<dev>/read_ahead_kb of this mount ("" if unknown),
+  // raised in INIT so the kernel may read ahead up to kMaxReadahead.
+  std::string bdi_read_ahead_path;
+};
+
+// Largest kernel read-ahead we ask for (and largest READ with
+// libfuse 3.14's default max_write, which sets max_pages = 256).
+inline constexpr unsigned kMaxReadahead = 1u << 20;
+
+const fuse_lowlevel_ops& RepofsOps();
+
+}  // namespace repofs::fuse
