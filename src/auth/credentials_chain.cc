@@ -94,7 +94,7 @@ class ChainSource final : public CredentialsSource {
     for (const auto& source : sources_) {
       Result<Credentials> r = source->Fetch();
       if (r) {
-        REPOFS_LOG(kInfo) << "using AWS credentials from "
+        REPOFS_LOG(kDebug) << "using AWS credentials from "
                           << source->Describe();
         std::lock_guard<std::mutex> lock(mu_);
         winner_ = source.get();

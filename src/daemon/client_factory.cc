@@ -42,7 +42,17 @@ Status CheckBucket(const ClientStack& stack, const S3Options& s3) {
   s3::RetryingObjectClient checker(stack.s3, s3::RetryPolicy(quick));
   S3Status status = checker.HeadBucket();
   if (status.ok()) return OkStatus();
-  Error error = ToError(status.error());
+  S3Error failure = status.error();
+  if (failure.code == S3ErrorCode::kAccessDenied) {
+    // HEAD responses have no body, so a wrong secret and a missing
+    // permission both read as 403. A one-key LIST returns the error XML with
+    // the precise code (SignatureDoesNotMatch, InvalidAccessKeyId, ...).
+    ListRequest probe;
+    probe.max_keys = 1;
+    auto listed = checker.ListObjects(probe);
+    if (!listed) failure = listed.error();
+  }
+  Error error = ToError(failure);
   std::string where = s3.endpoint.empty() ? "s3." + s3.region + ".amazonaws.com" : s3.endpoint;
   error.message = "bucket '" + s3.bucket + "' at " + where + ": " + error.message;
   return error;

@@ -63,7 +63,8 @@ int RunMount(Config config) {
     return Fail(st.error().message);
   }
   fs::Filesystem filesystem(stack->client, config.fs, config.transfer_threads);
-  REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint;
+  REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint
+                    << " (credentials: " << stack->credentials->Describe() << ")";
   if (background) background->Ready();
   int status = (*server)->Run(filesystem);
   REPOFS_LOG(kInfo) << "unmounted " << config.mountpoint;
