@@ -45,7 +45,11 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       lookup_pool_(kLookupThreads),
       head_pool_(std::max(1, options.head_parallelism)) {}
 
-Filesystem::~Filesystem() = default;
+Filesystem::~Filesystem() {
+  // Released directory handles cancel their queued HEADs, so the pools
+  // (destroyed first, see the header) join without issuing them.
+  dirs_.Clear();
+}
 
 std::string Filesystem::KeyOf(std::string_view dir_path,
                               std::string_view name) const {

@@ -147,6 +147,7 @@ class Filesystem {
                                             AttrPrefetch* prefetch,
                                             size_t index, SteadyTime now);
   DirEntry PlainEntry(const DirHandle& dir, size_t index) const;
+  Result<uint64_t> OpenPinnedDir(const InodeInfo& info);
   void StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch);
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);

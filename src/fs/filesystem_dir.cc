@@ -20,9 +20,17 @@ std::string_view NameAt(const Listing& listing, size_t index) {
 }  // namespace
 
 Result<uint64_t> Filesystem::OpenDir(Ino ino) {
-  std::optional<InodeInfo> info = inodes_.Get(ino);
+  // Pinned while the handle is open: READDIRPLUS binds children to it.
+  std::optional<InodeInfo> info = inodes_.Pin(ino);
   if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
-  if (info->type != FileType::kDirectory) {
+  Result<uint64_t> fh = OpenPinnedDir(*info);
+  if (!fh.has_value()) inodes_.Unpin(ino);
+  return fh;
+}
+
+Result<uint64_t> Filesystem::OpenPinnedDir(const InodeInfo& info) {
+  const Ino ino = info.ino;
+  if (info.type != FileType::kDirectory) {
     return Error{ENOTDIR,
                  "inode " + std::to_string(ino) + " is not a directory"};
   }
@@ -38,7 +46,7 @@ Result<uint64_t> Filesystem::OpenDir(Ino ino) {
     listings_.Put(ino, listing);
     if (listing->marker_mtime) inodes_.SetDirMtime(ino, *listing->marker_mtime);
   }
-  return dirs_.Add(std::make_shared<DirHandle>(ino, info->parent, listing));
+  return dirs_.Add(std::make_shared<DirHandle>(ino, info.parent, listing));
 }
 
 void Filesystem::StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch) {
@@ -159,6 +167,9 @@ Result<std::vector<DirEntry>> Filesystem::ReadDir(uint64_t fh, uint64_t offset,
   return out;
 }
 
-void Filesystem::ReleaseDir(uint64_t fh) { dirs_.Remove(fh); }
+void Filesystem::ReleaseDir(uint64_t fh) {
+  std::shared_ptr<DirHandle> dir = dirs_.Remove(fh);
+  if (dir) inodes_.Unpin(dir->ino());
+}
 
 }  // namespace repofs::fs

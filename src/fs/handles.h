@@ -9,7 +9,7 @@
 //
 // Thread-safety: HandleTable is thread-safe (one leaf mutex). FileHandle::
 // Reader() is thread-safe; other members are immutable after open. DirHandle
-// guards its prefetch state with its own leaf mutex.
+// guards its prefetch state with its own mutex (lock order below).
 #pragma once
 
 #include <atomic>
@@ -72,7 +72,8 @@ class DirHandle {
   const Ino ino_;
   const Ino parent_;
   const std::shared_ptr<const Listing> listing_;
-  // Leaf lock.
+  // Lock order: mu_ -> {MetadataStore, AttrPrefetch, ThreadPool} mutexes
+  // (taken by `start` inside Prefetch()); nothing else while held.
   std::mutex mu_;
   std::shared_ptr<AttrPrefetch> prefetch_;  // GUARDED_BY(mu_)
 };
@@ -103,6 +104,14 @@ class HandleTable {
   size_t size() const {
     std::lock_guard lock(mu_);
     return handles_.size();
+  }
+  // Drops every handle (shutdown); they are destroyed outside the lock.
+  void Clear() {
+    std::unordered_map<uint64_t, std::shared_ptr<T>> dropped;
+    {
+      std::lock_guard lock(mu_);
+      dropped.swap(handles_);
+    }
   }
 
  private:

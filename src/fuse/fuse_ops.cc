@@ -95,7 +95,7 @@ fuse_entry_param ToEntryParam(const fs::Entry& entry) {
   return e;
 }
 
-void Init(void* userdata, fuse_conn_info* conn) {
+void Negotiate(void* userdata, fuse_conn_info* conn) {
   auto* context = static_cast<OpsContext*>(userdata);
   auto want = [conn](unsigned cap) {
     if (conn->capable & cap) conn->want |= cap;
@@ -127,7 +127,15 @@ void Init(void* userdata, fuse_conn_info* conn) {
   conn->max_readahead = kMaxReadahead;
 }
 
-void Destroy(void*) {}
+void Init(void* userdata, fuse_conn_info* conn) noexcept {
+  try {
+    Negotiate(userdata, conn);
+  } catch (const std::exception& e) {
+    REPOFS_LOG(kError) << "init: " << e.what();
+  }
+}
+
+void Destroy(void*) noexcept {}
 
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) noexcept {
   Serve(req, Op::kLookup, [&] {

@@ -221,3 +221,81 @@ TEST_F(FsTest, ReadDirPlusHeadsRunInParallel) {
 
 }  // namespace
 }  // namespace repofs::fs::test
+
+namespace repofs::fs::test {
+namespace {
+
+// Unmounting with a directory handle still open (queued HEADs) must not
+// wait for the remaining HEADs: they are cancelled.
+TEST_F(FsTest, ShutdownCancelsQueuedHeads) {
+  for (int i = 0; i < 1000; ++i) Put("d/f" + std::to_string(i));
+  options_.head_parallelism = 4;
+  auto slow = std::make_shared<FailureObjectClient>(fake_, RealClock());
+  Mount(slow);
+  Ino d = InoOf("d");
+  slow->SetLatency("HeadObject", std::chrono::milliseconds(20));
+  Result<uint64_t> fh = fs_->OpenDir(d);
+  ASSERT_TRUE(fh.has_value());
+  size_t n = 0;
+  auto got =
+      fs_->ReadDir(*fh, 0, true, [&](std::string_view) { return n++ < 10; });
+  ASSERT_TRUE(got.has_value());
+  const auto start = std::chrono::steady_clock::now();
+  fs_.reset();  // 1000 HEADs x 20 ms / 4 would take 5 s
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(Count("HeadObject"), 200u);
+}
+
+// Many threads looking up, listing, opening, reading and forgetting while
+// objects are replaced: every successful read returns one whole version.
+TEST_F(FsTest, ConcurrentOperationsWhileObjectsChange) {
+  for (int i = 0; i < 20; ++i) {
+    Put("d/f" + std::to_string(i), std::string(1000 + i, 'a'));
+  }
+  options_.metadata_ttl = std::chrono::milliseconds(0);  // always revalidate
+  Mount();
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 200 && !failed; ++round) {
+        const std::string name = "f" + std::to_string((t * 7 + round) % 20);
+        if (t == 0 && round % 10 == 0) {
+          fake_->PutForTest("d/" + name,
+                            std::string(1000 + round, 'b' + round % 20));
+          continue;
+        }
+        Result<Entry> d = fs_->Lookup(kRootIno, "d");
+        if (!d.has_value()) continue;
+        if (round % 5 == 0) {
+          std::vector<DirEntry> all = ReadAll(d->attr.ino, round % 2 == 0);
+          for (const DirEntry& e : all) {
+            if (e.has_entry) fs_->Forget(e.ino, 1);
+          }
+        }
+        Result<Entry> f = fs_->Lookup(d->attr.ino, name);
+        if (f.has_value()) {
+          Result<std::string> body = ReadFile(f->attr.ino, 300);
+          if (body.has_value()) {
+            const std::string& b = *body;
+            bool uniform =
+                !b.empty() && b.find_first_not_of(b[0]) == std::string::npos;
+            if (!uniform || b.size() != f->attr.size) failed = true;
+          } else if (body.error().errno_value != ESTALE &&
+                     body.error().errno_value != EIO) {
+            failed = true;
+          }
+          fs_->Forget(f->attr.ino, 1);
+        }
+        fs_->Forget(d->attr.ino, 1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(fs_->OpenFileCount(), 0u);
+  EXPECT_EQ(fs_->InodeCount(), 1u) << "everything forgotten";
+}
+
+}  // namespace
+}  // namespace repofs::fs::test
