@@ -1,8 +1,6 @@
-// Trampolines from libfuse's low-level callbacks to fs::Filesystem. Each
-// one is noexcept, catches everything, and replies exactly once: the body
-// either sends its reply as its last action and returns 0, or returns an
-// errno that Serve() replies with (EIO when the body throws -- replies are C
-// calls that never throw, so a throwing body has not replied yet).
+// Trampolines from libfuse's low-level callbacks to fs::Filesystem (the
+// read path); refused modifications are in fuse_refused_ops.cc. Each one is
+// noexcept and replies exactly once through Serve() (serve.h).
 #include "fuse/fuse_ops.h"
 
 #include <fcntl.h>
@@ -12,60 +10,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <exception>
-#include <stdexcept>
 #include <vector>
 
+#include "fuse/serve.h"
 #include "util/log.h"
 
 namespace repofs::fuse {
 namespace {
-
-OpsContext& Context(fuse_req_t req) {
-  return *static_cast<OpsContext*>(fuse_req_userdata(req));
-}
-
-fs::Filesystem& Fs(fuse_req_t req) {
-  OpsContext* context = &Context(req);
-  fs::Filesystem* fs = context->fs.load(std::memory_order_acquire);
-  if (fs == nullptr) throw std::runtime_error("no filesystem attached");
-  return *fs;
-}
-
-template <typename Body>
-void Serve(fuse_req_t req, Op kind, Body&& body) noexcept {
-  const char* op = OpName(kind);
-  Context(req).Count(kind);
-  int error;
-  try {
-    error = body();
-  } catch (const std::exception& e) {
-    REPOFS_LOG(kError) << op << ": " << e.what();
-    error = EIO;
-  } catch (...) {
-    REPOFS_LOG(kError) << op << ": unknown exception";
-    error = EIO;
-  }
-  if (error != 0) fuse_reply_err(req, error);
-}
-
-// Logs unexpected failures (ENOENT and friends are routine).
-int Errno(const char* op, const Error& error) {
-  switch (error.errno_value) {
-    case ENOENT:
-    case ESTALE:
-    case ENOTDIR:
-    case EISDIR:
-    case EROFS:
-    case ENAMETOOLONG:
-    case EINVAL:
-      REPOFS_LOG(kDebug) << op << ": " << error.message;
-      break;
-    default:
-      REPOFS_LOG(kWarning) << op << ": " << error.message;
-  }
-  return error.errno_value != 0 ? error.errno_value : EIO;
-}
 
 double Seconds(std::chrono::milliseconds ms) { return ms.count() / 1000.0; }
 
@@ -358,90 +309,6 @@ void StatFs(fuse_req_t req, fuse_ino_t) noexcept {
   });
 }
 
-// --- Refused operations (read path) ---------------------------------------
-
-int Refuse(fuse_req_t req, const char* op) {
-  return Errno(op, Fs(req).RefuseWrite(op).error());
-}
-
-void SetAttr(fuse_req_t req, fuse_ino_t, struct stat*, int,
-             fuse_file_info*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "setattr"); });
-}
-void MkNod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "mknod"); });
-}
-void MkDir(fuse_req_t req, fuse_ino_t, const char*, mode_t) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "mkdir"); });
-}
-void Unlink(fuse_req_t req, fuse_ino_t, const char*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "unlink"); });
-}
-void RmDir(fuse_req_t req, fuse_ino_t, const char*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "rmdir"); });
-}
-void SymLink(fuse_req_t req, const char*, fuse_ino_t, const char*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "symlink"); });
-}
-void Rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*,
-            unsigned int) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "rename"); });
-}
-void Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) noexcept {
-  Context(req).Count(Op::kRefused);
-  fuse_reply_err(req, EPERM);  // hard links: never (DESIGN.md)
-}
-void Write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t,
-           fuse_file_info*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "write"); });
-}
-void Create(fuse_req_t req, fuse_ino_t, const char*, mode_t,
-            fuse_file_info*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "create"); });
-}
-void Fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t,
-               fuse_file_info*) noexcept {
-  Serve(req, Op::kRefused, [&] { return Refuse(req, "fallocate"); });
-}
-// xattrs: ENOSYS makes the kernel stop asking for the rest of the mount
-// (it then fails getxattr/listxattr with EOPNOTSUPP itself), so the
-// security.capability probe costs one round trip per mount, not per write.
-void GetXattr(fuse_req_t req, fuse_ino_t, const char*, size_t) noexcept {
-  Context(req).Count(Op::kGetXattr);
-  fuse_reply_err(req, ENOSYS);
-}
-void ListXattr(fuse_req_t req, fuse_ino_t, size_t) noexcept {
-  Context(req).Count(Op::kGetXattr);
-  fuse_reply_err(req, ENOSYS);
-}
-void SetXattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t,
-              int) noexcept {
-  Context(req).Count(Op::kRefused);
-  fuse_reply_err(req, ENOTSUP);  // cp -a / install fall back to fchmod
-}
-void RemoveXattr(fuse_req_t req, fuse_ino_t, const char*) noexcept {
-  Context(req).Count(Op::kRefused);
-  fuse_reply_err(req, ENOTSUP);
-}
-
-void SetRefusedOps(fuse_lowlevel_ops& o) {
-  o.setattr = SetAttr;
-  o.mknod = MkNod;
-  o.mkdir = MkDir;
-  o.unlink = Unlink;
-  o.rmdir = RmDir;
-  o.symlink = SymLink;
-  o.rename = Rename;
-  o.link = Link;
-  o.write = Write;
-  o.create = Create;
-  o.fallocate = Fallocate;
-  o.getxattr = GetXattr;
-  o.listxattr = ListXattr;
-  o.setxattr = SetXattr;
-  o.removexattr = RemoveXattr;
-}
-
 }  // namespace
 
 const char* OpName(Op op) {
@@ -483,7 +350,7 @@ const fuse_lowlevel_ops& RepofsOps() {
     o.releasedir = ReleaseDir;
     o.fsyncdir = FsyncDir;
     o.statfs = StatFs;
-    SetRefusedOps(o);
+    SetRefusedOps(o);  // fuse_refused_ops.cc
     return o;
   }();
   return ops;

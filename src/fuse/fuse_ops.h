@@ -69,4 +69,7 @@ inline constexpr unsigned kMaxReadahead = 1u << 20;
 
 const fuse_lowlevel_ops& RepofsOps();
 
+// Installs the refused operations (fuse_refused_ops.cc) into `ops`.
+void SetRefusedOps(fuse_lowlevel_ops& ops);
+
 }  // namespace repofs::fuse
