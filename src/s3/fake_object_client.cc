@@ -96,11 +96,13 @@ ObjectInfo FakeObjectClient::InfoOf(const std::string& key,
   info.size = object.body->size();
   info.etag = object.etag;
   info.last_modified = object.last_modified;
-  info.storage_class = "STANDARD";
   if (with_metadata) {
     info.has_metadata = true;
     info.metadata = object.metadata;
     info.content_type = object.content_type;
+  } else {
+    // LIST always names the class; HEAD/GET omit it for STANDARD objects.
+    info.storage_class = "STANDARD";
   }
   return info;
 }

@@ -4,6 +4,8 @@
 // - ETag: hex MD5 of the body for PutObject/CopyObject; for multipart
 //   uploads hex MD5 of the concatenated binary part MD5s plus "-<parts>".
 // - last_modified: the injected Clock's Now(), in whole seconds.
+// - storage_class: "STANDARD" in LIST pages, empty from HEAD/GET (S3 omits
+//   x-amz-storage-class for STANDARD objects).
 // - user metadata (names lower-cased; at most 2 KiB of names + values, like
 //   S3) and content type stored; HEAD/GET report them (has_metadata).
 // - GET: ranges clamped at the end; offset at/after the end of a non-empty

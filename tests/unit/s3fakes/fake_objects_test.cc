@@ -63,6 +63,7 @@ TEST_F(FakeObjectsTest, PutThenHeadAndGet) {
   EXPECT_EQ(info.metadata,
             (Metadata{{"mode", "33188"}, {"mtime", "1700000000"}}));
   EXPECT_EQ(info.content_type, "text/plain");
+  EXPECT_EQ(info.storage_class, "");  // like S3's HEAD for STANDARD
 
   Collector out;
   auto get = Get(Range("a/b.txt", 0), &out);
