@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -88,6 +89,19 @@ class FuseMountTest : public ::testing::Test {
   std::string Path(const std::string& rel) const {
     return mountpoint_ + "/" + rel;
   }
+  // The server's request counts once every open file was released and
+  // nothing arrived for 100 ms (bounded: 5 s).
+  std::map<std::string, uint64_t> WaitQuiet() {
+    auto counts = server_->RequestCounts();
+    for (int i = 0; i < 50; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto now = server_->RequestCounts();
+      if (now == counts && now["open"] == now["release"]) break;
+      counts = now;
+    }
+    return counts;
+  }
+
   uint64_t Count(const std::string& op) const {
     auto counts = fake_->RequestCounts();
     return counts.count(op) ? counts[op] : 0;
@@ -179,22 +193,38 @@ TEST_F(FuseMountTest, WarmRequestCostsOnlyOpenAndRelease) {
     }
     close(fd);
   };
-  serve("pool/main/big.deb", big_.size());  // cold: fills the page cache
-  // After READs the kernel marks atime stale (unless the mount is "ro"),
-  // so the next fstat costs one GETATTR; warm requests after that do not.
-  serve("pool/main/big.deb", big_.size());
-  const auto s3_before = fake_->RequestCounts();
-  const auto before = server_->RequestCounts();
-  for (int i = 0; i < 50; ++i) serve("pool/main/big.deb", big_.size());
-  auto after = server_->RequestCounts();
-  for (const auto& [op, n] : before) after[op] -= n;
-  EXPECT_EQ(after["open"], 50u);
-  EXPECT_EQ(after["release"], 50u);
-  EXPECT_EQ(after["flush"], 0u) << "noflush";
-  EXPECT_EQ(after["read"], 0u) << "keep_cache";
-  EXPECT_EQ(after["lookup"], 0u) << "entry_timeout";
-  EXPECT_EQ(after["getattr"], 0u) << "attr_timeout";
-  EXPECT_EQ(fake_->RequestCounts(), s3_before) << "no S3 request";
+  // Another process dropping cached pages (drop_caches by a cold-read
+  // benchmark on this machine, reclaim) forces READs now and then: require
+  // one clean window out of a few. Without keep_cache every open would drop
+  // the pages and every attempt would READ the whole file 50 times.
+  bool measured = false;
+  for (int attempt = 0; attempt < 5 && !measured; ++attempt) {
+    serve("pool/main/big.deb", big_.size());  // cold: fills the page cache
+    // After READs the kernel marks atime stale (unless the mount is "ro"),
+    // so the next fstat costs one GETATTR; warm requests after that do not.
+    serve("pool/main/big.deb", big_.size());
+    // RELEASE (and async read-ahead) reach the daemon after close()
+    // returns: let the previous requests land outside the window.
+    const auto before = WaitQuiet();
+    const auto s3_before = fake_->RequestCounts();
+    for (int i = 0; i < 50; ++i) serve("pool/main/big.deb", big_.size());
+    auto after = WaitQuiet();
+    const auto s3_after = fake_->RequestCounts();
+    for (const auto& [op, n] : before) after[op] -= n;
+    EXPECT_EQ(after["open"], 50u);
+    EXPECT_EQ(after["release"], 50u);
+    EXPECT_EQ(after["flush"], 0u) << "noflush";
+    EXPECT_EQ(after["lookup"], 0u) << "entry_timeout";
+    if (after["read"] != 0) {
+      std::cerr << "attempt " << attempt << ": " << after["read"]
+                << " READs (pages dropped by someone?), retrying\n";
+      continue;
+    }
+    measured = true;
+    EXPECT_EQ(after["getattr"], 0u) << "attr_timeout";
+    EXPECT_EQ(s3_after, s3_before) << "no S3 request";
+  }
+  EXPECT_TRUE(measured) << "READs in every window: keep_cache broken?";
   // The kernel may read ahead up to 1 MiB (bdi read_ahead_kb raised).
   struct stat mnt {};
   ASSERT_EQ(stat(mountpoint_.c_str(), &mnt), 0);
