@@ -13,6 +13,7 @@ set boxwidth 0.9
 set grid ytics
 set key top right
 set xtics nomirror font ",9"
+set bmargin 4
 set datafile missing "NaN"
 
 empty(t) = sprintf("set title '%s'; unset logscale y; unset ylabel; set xrange [0:1]; set yrange [0:1]; set label 1 'not measured in this run' at 0.5,0.5 center; plot NaN notitle; unset label 1; set xrange [*:*]", t)
@@ -44,6 +45,7 @@ if (has_ls) {
   set logscale y
   set yrange [0.5:*]
   set ylabel "x raw ListObjectsV2"
+  set key top left
   plot datadir."/ls.dat" using 2:xtic(1) title "ls -l" lc rgb "#9467bd", \
        2 with lines dt 2 lc rgb "#d62728" title "target 2x"
 } else { eval empty(t3) }
@@ -54,6 +56,7 @@ if (has_stat) {
   set logscale y
   set yrange [*:*]
   set ylabel "milliseconds"
+  set key top left
   plot datadir."/stat.dat" using 2:xtic(1) title "among ".few lc rgb "#8c564b", \
        "" using 3 title "among ".many lc rgb "#e377c2"
 } else { eval empty(t4) }
