@@ -1,5 +1,6 @@
 #include "daemon/mount_command.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +63,10 @@ int RunMount(Config config) {
   if (Status st = (*server)->InstallSignalHandlers(); !st.ok()) {
     return Fail(st.error().message);
   }
+  // glibc gives each busy thread its own malloc arena (up to 8 per core);
+  // with ~50 FUSE and transfer threads that fragmentation, not live data,
+  // dominated RSS with 100,000 inodes known. Four arenas keep contention low.
+  mallopt(M_ARENA_MAX, 4);
   fs::Filesystem filesystem(stack->client, config.fs, config.transfer_threads);
   REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint
                     << " (credentials: " << stack->credentials->Describe() << ")";
