@@ -244,6 +244,9 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
 
 void Filesystem::Forget(Ino ino, uint64_t nlookup) {
   inodes_.Forget(ino, nlookup);
+  // The kernel no longer knows the inode, so it reads it no more: drop its
+  // shared reader (no-open mode), if any.
+  if (inodes_.nlookup(ino) == 0) inode_readers_.Erase(ino);
 }
 
 Result<AttrReply> Filesystem::GetAttr(Ino ino) {

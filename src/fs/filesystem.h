@@ -9,7 +9,10 @@
 // attributes and listings are trusted for metadata_ttl, negative lookups for
 // negative_ttl, and the kernel gets the same timeouts. Reads go through one
 // prefetch::ObjectReader per open handle, pinned to the version known at
-// open. This is the read path: every modifying operation returns EROFS.
+// open, or -- for reads without a handle (FUSE no-open mode on read-only
+// mounts, ReadInode) -- through one shared reader per inode (an inode is one
+// version, so the pinning guarantee is the same). This is the read path:
+// every modifying operation returns EROFS.
 //
 // Request cost: Lookup answers from the inode table (fresh), the negative
 // cache, or a fresh listing of the parent with no request (one HEAD if the
@@ -42,6 +45,7 @@
 #include "fs/attr_mapping.h"
 #include "fs/dir_listing.h"
 #include "fs/handles.h"
+#include "fs/inode_readers.h"
 #include "fs/inode_table.h"
 #include "fs/metadata_store.h"
 #include "fs/negative_cache.h"
@@ -112,6 +116,16 @@ class Filesystem {
   // pinned version is gone); EBADF for an unknown handle.
   Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* out);
   void Release(uint64_t fh);
+  // A read without a handle (the kernel's no-open mode: READ with fh 0).
+  // Same contract as Read(), through a reader shared by every reader of the
+  // inode and pinned to its version (If-Match: EIO once that version is
+  // gone, never bytes of two versions). The reader is created on the first
+  // read (no request before that) and kept until the kernel forgets the
+  // inode or the LRU of kInodeReaderLimit readers evicts it; no
+  // revalidation per read. ENOENT for an unknown inode, EISDIR for a
+  // directory.
+  Result<size_t> ReadInode(Ino ino, uint64_t offset, size_t size, char* out);
+  static constexpr size_t kInodeReaderLimit = InodeReaders::kDefaultCapacity;
 
   StatFsInfo StatFs() const;
 
@@ -121,11 +135,16 @@ class Filesystem {
   // --- Timeouts for the kernel ---
   std::chrono::milliseconds negative_timeout() const { return negative_ttl_; }
   std::chrono::milliseconds metadata_timeout() const { return ttl_; }
+  // FsOptions::read_only: no handle ever writes (the FUSE layer may then
+  // use the kernel's no-open mode).
+  bool read_only() const { return options_.read_only; }
 
   // --- Introspection (tests, metrics) ---
   size_t InodeCount() const { return inodes_.size(); }
   uint64_t LookupCount(Ino ino) const { return inodes_.nlookup(ino); }
   size_t OpenFileCount() const { return files_.size(); }
+  size_t InodeReaderCount() const { return inode_readers_.size(); }
+  bool HasInodeReader(Ino ino) const { return inode_readers_.Contains(ino); }
 
  private:
   std::string KeyOf(std::string_view dir_path, std::string_view name) const;
@@ -151,6 +170,7 @@ class Filesystem {
   void StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch);
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
+  Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
 
   const std::shared_ptr<ObjectClient> client_;
   const FsOptions options_;
@@ -167,6 +187,7 @@ class Filesystem {
   NegativeCache negatives_;
   ListingCache listings_;
   HandleTable<FileHandle> files_;
+  InodeReaders inode_readers_;  // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;
   // Pools last: destroyed (joined) first, while what their tasks use lives.
   ThreadPool lookup_pool_;  // the LIST half of a lookup probe

@@ -1,5 +1,8 @@
-// Filesystem: file handles (OPEN / READ / RELEASE) and READLINK.
+// Filesystem: file handles (OPEN / READ / RELEASE), reads without a handle
+// (ReadInode, the kernel's no-open mode) and READLINK.
 #include <fcntl.h>
+
+#include <algorithm>
 
 #include "fs/filesystem.h"
 #include "util/log.h"
@@ -14,6 +17,23 @@ bool SameVersion(const InodeInfo& info, const ObjectInfo& object) {
   return object.etag == info.etag &&
          object.last_modified == info.last_modified &&
          object.size == info.attr.size;
+}
+
+// Exactly min(size, file_size - offset) bytes from `reader`, or an error.
+Result<size_t> ReadFull(prefetch::ObjectReader& reader, uint64_t offset,
+                        size_t size, char* out) {
+  const uint64_t file_size = reader.version().size;
+  if (size == 0 || offset >= file_size) return size_t{0};
+  const size_t want =
+      static_cast<size_t>(std::min<uint64_t>(size, file_size - offset));
+  Result<size_t> got = reader.Read(offset, want, out);
+  if (!got.has_value()) return got.error();
+  if (*got != want) {
+    // Never hand the kernel a short read before EOF (nginx treats it as
+    // fatal): the reader promises full length; treat a breach as EIO.
+    return Error{EIO, "short read of '" + reader.version().key + "'"};
+  }
+  return got;
 }
 
 }  // namespace
@@ -78,17 +98,32 @@ Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size,
                                 char* out) {
   std::shared_ptr<FileHandle> handle = files_.Get(fh);
   if (!handle) return Error{EBADF, "unknown file handle"};
-  if (size == 0 || offset >= handle->size()) return size_t{0};
-  const size_t want =
-      static_cast<size_t>(std::min<uint64_t>(size, handle->size() - offset));
-  Result<size_t> got = handle->Reader(readahead_).Read(offset, want, out);
-  if (!got.has_value()) return got.error();
-  if (*got != want) {
-    // Never hand the kernel a short read before EOF (nginx treats it as
-    // fatal): the reader promises full length; treat a breach as EIO.
-    return Error{EIO, "short read of '" + handle->key() + "'"};
+  return ReadFull(handle->Reader(readahead_), offset, size, out);
+}
+
+Result<std::unique_ptr<prefetch::ObjectReader>> Filesystem::MakeInodeReader(
+    Ino ino) {
+  std::string path;
+  std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
+  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  inodes_.Unpin(ino);
+  if (info->type == FileType::kDirectory) {
+    return Error{EISDIR, "is a directory"};
   }
-  return got;
+  // Pinned to the inode's version; a stale inode (replaced or deleted
+  // object) gets EIO from the If-Match GETs, as a stale handle does.
+  return std::make_unique<prefetch::ObjectReader>(
+      readahead_,
+      prefetch::ObjectVersion{KeyOf("", path), info->etag, info->attr.size});
+}
+
+Result<size_t> Filesystem::ReadInode(Ino ino, uint64_t offset, size_t size,
+                                     char* out) {
+  Result<std::shared_ptr<prefetch::ObjectReader>> reader =
+      inode_readers_.Get(ino, [&] { return MakeInodeReader(ino); });
+  if (!reader.has_value()) return reader.error();
+  // `*reader` keeps the reader alive across an eviction meanwhile.
+  return ReadFull(**reader, offset, size, out);
 }
 
 void Filesystem::Release(uint64_t fh) {

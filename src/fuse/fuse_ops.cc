@@ -46,6 +46,29 @@ fuse_entry_param ToEntryParam(const fs::Entry& entry) {
   return e;
 }
 
+// No-open mode, read-only mounts only (the `ro` mount or
+// FsOptions::read_only; read-write mounts keep OPEN/RELEASE, the write path
+// needs per-handle state). The first OPEN of a regular file is answered
+// ENOSYS; from then on the kernel treats every open as successful with
+// keep-cache semantics and never sends OPEN or RELEASE on this connection,
+// and READs arrive with fh 0 (served by Filesystem::ReadInode through a
+// per-inode reader pinned to the inode's version -- an inode is one object
+// version, so that is the same guarantee as a per-handle pin). FLUSH, which
+// the kernel would then send at every close (no FOPEN_NOFLUSH without an
+// OPEN reply), is answered ENOSYS once too, so the kernel stops sending it.
+// With entry/attr timeouts = metadata_ttl and no atime updates (ro), a warm
+// nginx request (open, fstat, sendfile, close) then costs no round trip to
+// the daemon at all. OPENDIR is unchanged: directory handles hold listing
+// snapshots.
+void NegotiateNoOpen(OpsContext& context, fuse_conn_info* conn) {
+  fs::Filesystem* fs = context.fs.load(std::memory_order_acquire);
+  const bool read_only =
+      context.read_only_mount || (fs != nullptr && fs->read_only());
+  const bool on = read_only && (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT);
+  if (on) conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+  context.no_open.store(on, std::memory_order_relaxed);
+}
+
 void Negotiate(void* userdata, fuse_conn_info* conn) {
   auto* context = static_cast<OpsContext*>(userdata);
   auto want = [conn](unsigned cap) {
@@ -76,6 +99,7 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
     if (fd >= 0) close(fd);
   }
   conn->max_readahead = kMaxReadahead;
+  NegotiateNoOpen(*context, conn);
 }
 
 void Init(void* userdata, fuse_conn_info* conn) noexcept {
@@ -156,6 +180,10 @@ void ReadLink(fuse_req_t req, fuse_ino_t ino) noexcept {
 
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   Serve(req, Op::kOpen, [&] {
+    // No-open mode (read-only mounts, see NegotiateNoOpen): only regular
+    // files reach OPEN (directories use OPENDIR); ENOSYS makes the kernel
+    // stop sending OPEN and RELEASE for the rest of the connection.
+    if (Context(req).no_open.load(std::memory_order_relaxed)) return ENOSYS;
     fs::Filesystem& fs = Fs(req);
     Result<fs::OpenReply> open = fs.Open(ino, fi->flags);
     if (!open.has_value()) return Errno("open", open.error());
@@ -171,14 +199,19 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   });
 }
 
-void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset,
+void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
           fuse_file_info* fi) noexcept {
   Serve(req, Op::kRead, [&] {
     // One buffer per worker thread, grown to the largest READ (1 MiB).
     thread_local std::vector<char> buffer;
     if (buffer.size() < size) buffer.resize(size);
-    Result<size_t> n = Fs(req).Read(fi->fh, static_cast<uint64_t>(offset), size,
-                                    buffer.data());
+    // fh 0: no-open mode (no OPEN was sent), read by inode.
+    fs::Filesystem& fs = Fs(req);
+    Result<size_t> n =
+        fi->fh != 0 ? fs.Read(fi->fh, static_cast<uint64_t>(offset), size,
+                              buffer.data())
+                    : fs.ReadInode(ino, static_cast<uint64_t>(offset), size,
+                                   buffer.data());
     if (!n.has_value()) return Errno("read", n.error());
     fuse_reply_buf(req, buffer.data(), *n);
     return 0;
@@ -187,6 +220,8 @@ void Read(fuse_req_t req, fuse_ino_t, size_t size, off_t offset,
 
 void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) noexcept {
   Serve(req, Op::kFlush, [&] {
+    // No-open mode: ENOSYS once, and the kernel sends no FLUSH any more.
+    if (Context(req).no_open.load(std::memory_order_relaxed)) return ENOSYS;
     fuse_reply_err(req, 0);  // read-only handles: nothing to make durable
     return 0;
   });

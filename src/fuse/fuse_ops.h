@@ -61,6 +61,15 @@ struct OpsContext {
   // /sys/class/bdi/<dev>/read_ahead_kb of this mount ("" if unknown),
   // raised in INIT so the kernel may read ahead up to kMaxReadahead.
   std::string bdi_read_ahead_path;
+  // The mount is read-only (FuseMountOptions::read_only), set before the
+  // loop starts. With it, or with FsOptions::read_only, INIT turns on the
+  // kernel's no-open mode when the kernel supports it.
+  bool read_only_mount = false;
+  // No-open mode is on: OPEN of a regular file is answered ENOSYS (the
+  // kernel then opens every file itself, keep_cache, and never sends
+  // OPEN/RELEASE again), FLUSH too (the kernel then stops sending it), and
+  // READ arrives with fh 0 (Filesystem::ReadInode). Set in INIT.
+  std::atomic<bool> no_open{false};
 };
 
 // Largest kernel read-ahead we ask for (and largest READ with

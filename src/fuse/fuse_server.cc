@@ -119,6 +119,7 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(
   }
   server->mounted_ = true;
   server->context_->bdi_read_ahead_path = BdiReadAheadPath(options.mountpoint);
+  server->context_->read_only_mount = options.read_only;
   return server;
 }
 
