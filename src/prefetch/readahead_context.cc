@@ -1,0 +1,58 @@
+#include "prefetch/readahead_context.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace repofs::prefetch {
+namespace {
+
+constexpr uint64_t kMinBlockSize = 4096;
+
+uint64_t BlockSizeFor(const ReadaheadOptions& options) {
+  return std::clamp<uint64_t>(options.request_size, kMinBlockSize,
+                              ReadaheadContext::kMaxBlockSize);
+}
+
+}  // namespace
+
+ReadaheadContext::ReadaheadContext(std::shared_ptr<ObjectClient> client,
+                                   const ReadaheadOptions& options,
+                                   int worker_threads)
+    : ReadaheadContext(nullptr, std::make_shared<ReadaheadCounters>(), options,
+                       worker_threads) {
+  source_ = std::make_shared<S3ChunkSource>(std::move(client), counters_);
+}
+
+ReadaheadContext::ReadaheadContext(std::shared_ptr<ChunkSource> source,
+                                   std::shared_ptr<ReadaheadCounters> counters,
+                                   const ReadaheadOptions& options,
+                                   int worker_threads)
+    : options_(options),
+      block_size_(BlockSizeFor(options)),
+      blocks_per_request_(
+          std::max<uint64_t>(1, options.request_size / BlockSizeFor(options))),
+      counters_(counters ? std::move(counters)
+                         : std::make_shared<ReadaheadCounters>()),
+      source_(std::move(source)),
+      budget_(options.memory_limit),
+      pool_(std::max(1, worker_threads)) {}
+
+ReadaheadContext::~ReadaheadContext() = default;
+
+ReadaheadStats ReadaheadContext::Stats() const {
+  ReadaheadStats stats;
+  auto load = [](const std::atomic<uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+  };
+  stats.get_requests = load(counters_->get_requests);
+  stats.bytes_fetched = load(counters_->bytes_fetched);
+  stats.readahead_bytes_wasted = load(counters_->readahead_bytes_wasted);
+  stats.reads_served = load(counters_->reads_served);
+  stats.bytes_served = load(counters_->bytes_served);
+  stats.read_errors = load(counters_->read_errors);
+  stats.buffered_bytes = budget_.used();
+  stats.peak_buffered_bytes = budget_.peak();
+  return stats;
+}
+
+}  // namespace repofs::prefetch

@@ -1,0 +1,71 @@
+// ReadaheadContext: what all open files of one mount share for reading: the
+// ChunkSource (by default S3-backed, over the mount's retrying ObjectClient),
+// a worker pool for read-ahead GETs, the global read-ahead memory budget
+// (ReadaheadOptions::memory_limit) and the counters.
+//
+// Ownership: the filesystem owns one context per mount and must destroy every
+// ObjectReader before the context. The destructor joins the worker pool
+// (queued fetches of destroyed readers are no-ops).
+// Thread-safety: all methods are thread-safe after construction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "prefetch/chunk_source.h"
+#include "prefetch/memory_budget.h"
+#include "prefetch/readahead_stats.h"
+#include "repofs/fs_options.h"
+#include "repofs/object_client.h"
+#include "util/thread_pool.h"
+
+namespace repofs::prefetch {
+
+class ReadaheadContext {
+ public:
+  // Reads go to S3ChunkSource(client). `client` should be the retrying
+  // client; `worker_threads` (>= 1) runs read-ahead GETs of all readers.
+  ReadaheadContext(std::shared_ptr<ObjectClient> client,
+                   const ReadaheadOptions& options, int worker_threads);
+
+  // Reads go to `source` (the seam for the block cache: a cache-backed
+  // source wrapping an S3ChunkSource built with the same `counters`).
+  ReadaheadContext(std::shared_ptr<ChunkSource> source,
+                   std::shared_ptr<ReadaheadCounters> counters,
+                   const ReadaheadOptions& options, int worker_threads);
+
+  ~ReadaheadContext();
+  ReadaheadContext(const ReadaheadContext&) = delete;
+  ReadaheadContext& operator=(const ReadaheadContext&) = delete;
+
+  const ReadaheadOptions& options() const { return options_; }
+  // Bytes per buffered block: min(kMaxBlockSize, request_size), >= 4 KiB.
+  // Random reads are fetched in whole blocks.
+  uint64_t block_size() const { return block_size_; }
+  // Blocks per read-ahead GET (request_size / block_size, >= 1).
+  uint64_t blocks_per_request() const { return blocks_per_request_; }
+
+  ChunkSource& source() { return *source_; }
+  MemoryBudget& budget() { return budget_; }
+  ReadaheadCounters& counters() { return *counters_; }
+  ThreadPool& pool() { return pool_; }
+
+  // A snapshot of the counters and the memory gauges.
+  ReadaheadStats Stats() const;
+
+  // Largest block; random reads cost at most this much extra transfer.
+  static constexpr uint64_t kMaxBlockSize = 1 << 20;
+
+ private:
+  // Declaration order matters: the pool is destroyed (joined) first, while
+  // the budget and source its tasks use are still alive.
+  const ReadaheadOptions options_;
+  uint64_t block_size_;
+  uint64_t blocks_per_request_;
+  std::shared_ptr<ReadaheadCounters> counters_;
+  std::shared_ptr<ChunkSource> source_;
+  MemoryBudget budget_;
+  ThreadPool pool_;
+};
+
+}  // namespace repofs::prefetch
