@@ -20,11 +20,12 @@ import sys
 
 BEGIN, END = "<!-- read-path:begin -->", "<!-- read-path:end -->"
 NBEGIN, NEND = "<!-- read-path:notes:begin -->", "<!-- read-path:notes:end -->"
-SOURCES = ["local", "repofs", "repofs-list", "s3fs", "s3fs-cache", "rclone-off", "rclone-full"]
+SOURCES = ["local", "repofs", "repofs-list", "repofs-ro", "s3fs", "s3fs-cache", "rclone-off", "rclone-full"]
 LABEL = {
     "local": "local disk (ext4)",
     "repofs": "repofs (attr_source=head)",
     "repofs-list": "repofs (attr_source=list)",
+    "repofs-ro": "repofs (ro: no-open mode)",
     "s3fs": "s3fs",
     "s3fs-cache": "s3fs use_cache+kernel_cache",
     "rclone-off": "rclone --vfs-cache-mode off",
@@ -33,7 +34,7 @@ LABEL = {
     "rawlist": "raw ListObjectsV2 (1000/page)",
 }
 SHORT = {
-    "local": "local", "repofs": "repofs", "repofs-list": "repofs\\nlist",
+    "local": "local", "repofs": "repofs", "repofs-list": "repofs\\nlist", "repofs-ro": "repofs\\nro",
     "s3fs": "s3fs", "s3fs-cache": "s3fs\\ncache", "rclone-off": "rclone\\noff",
     "rclone-full": "rclone\\nfull",
 }
