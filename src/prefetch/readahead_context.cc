@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "util/log.h"
+
 namespace repofs::prefetch {
 namespace {
 
@@ -53,6 +55,32 @@ ReadaheadStats ReadaheadContext::Stats() const {
   stats.buffered_bytes = budget_.used();
   stats.peak_buffered_bytes = budget_.peak();
   return stats;
+}
+
+void ReadaheadContext::Register(IdleReclaimable* holder) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  registry_.insert(holder);
+}
+
+void ReadaheadContext::Unregister(IdleReclaimable* holder) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  registry_.erase(holder);
+}
+
+uint64_t ReadaheadContext::ReclaimIdle() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  if (now - last_reclaim_ < kReclaimInterval) return 0;
+  last_reclaim_ = now;
+  uint64_t freed = 0;
+  for (IdleReclaimable* holder : registry_) {
+    freed += holder->ReleaseIfIdle(now - kIdleReclaimAfter);
+  }
+  if (freed > 0) {
+    REPOFS_LOG(kDebug) << "read-ahead: reclaimed " << freed
+                       << " bytes from idle readers";
+  }
+  return freed;
 }
 
 }  // namespace repofs::prefetch

@@ -9,8 +9,11 @@
 // Thread-safety: all methods are thread-safe after construction.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "prefetch/chunk_source.h"
 #include "prefetch/memory_budget.h"
@@ -20,6 +23,19 @@
 #include "util/thread_pool.h"
 
 namespace repofs::prefetch {
+
+// Something that holds read-ahead buffers and can give them back when it has
+// been idle (the internals of an ObjectReader). See ReadaheadContext::
+// ReclaimIdle.
+class IdleReclaimable {
+ public:
+  virtual ~IdleReclaimable() = default;
+  // If the holder has not been used since `cutoff`, frees its buffered
+  // blocks and forgets its read-ahead windows; returns the bytes freed.
+  // Called without any reader lock held; takes the holder's own lock.
+  virtual uint64_t ReleaseIfIdle(
+      std::chrono::steady_clock::time_point cutoff) = 0;
+};
 
 class ReadaheadContext {
  public:
@@ -53,6 +69,21 @@ class ReadaheadContext {
   // A snapshot of the counters and the memory gauges.
   ReadaheadStats Stats() const;
 
+  // Open readers register here (and unregister before they are destroyed)
+  // so that memory held by idle ones can be reclaimed: the filesystem keeps
+  // handles open after their last read (nginx open_file_cache, an LRU of
+  // per-inode readers), and their windows must not starve active readers.
+  void Register(IdleReclaimable* holder);
+  void Unregister(IdleReclaimable* holder);
+  // Called by a reader that could not reserve memory (with no reader lock
+  // held): asks readers idle for kIdleReclaimAfter to free their buffers.
+  // Runs at most once per kReclaimInterval; returns the bytes freed.
+  uint64_t ReclaimIdle();
+
+  // A reader unused this long gives its buffers back under memory pressure.
+  static constexpr std::chrono::milliseconds kIdleReclaimAfter{2000};
+  static constexpr std::chrono::milliseconds kReclaimInterval{100};
+
   // Largest block; random reads cost at most this much extra transfer.
   static constexpr uint64_t kMaxBlockSize = 1 << 20;
 
@@ -65,6 +96,11 @@ class ReadaheadContext {
   std::shared_ptr<ReadaheadCounters> counters_;
   std::shared_ptr<ChunkSource> source_;
   MemoryBudget budget_;
+  // Lock order: registry_mu_ before any reader's lock.
+  std::mutex registry_mu_;
+  std::set<IdleReclaimable*> registry_;  // GUARDED_BY(registry_mu_)
+  std::chrono::steady_clock::time_point
+      last_reclaim_;  // GUARDED_BY(registry_mu_)
   ThreadPool pool_;
 };
 

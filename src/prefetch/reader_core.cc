@@ -18,7 +18,10 @@ ReaderCore::ReaderCore(ReadaheadContext& context, ObjectVersion version)
       blocks_per_request_(context.blocks_per_request()),
       parallelism_(context.options().parallelism),
       detector_(context.options(), version_.size,
-                context.block_size() * context.blocks_per_request()) {}
+                context.block_size() * context.blocks_per_request()),
+      last_used_(std::chrono::steady_clock::now()) {
+  context_.Register(this);
+}
 
 uint64_t ReaderCore::BlockEnd(uint64_t index) const {
   return std::min(version_.size, BlockBegin(index) + block_size_);
@@ -36,6 +39,7 @@ Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return Error{EIO, "read of " + version_.key + " after close"};
+    last_used_ = std::chrono::steady_clock::now();
     detector_.OnRead(offset, length);
     PlanDemandLocked(plan.first, (offset + length - 1) / block_size_, &plan);
     PlanReadaheadLocked(&plan.jobs);
@@ -45,10 +49,16 @@ Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out) {
   if (status.ok()) status = CopyOut(plan, offset, length, out);
   plan.pins.clear();
   plan.inline_fetches.clear();
+  bool budget_short = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    last_used_ = std::chrono::steady_clock::now();
     EvictLocked();
+    budget_short = std::exchange(budget_short_, false);
   }
+  // Outside mu_ (lock order): idle handles give their buffers back, so the
+  // next reads of this one can read ahead again.
+  if (budget_short) context_.ReclaimIdle();
   if (!status.ok()) {
     ReadaheadCounters::Add(counters.read_errors, 1);
     return Error{EIO, status.error().message};
@@ -142,7 +152,10 @@ ReaderCore::BlockPtr ReaderCore::NewBlockLocked(uint64_t index,
                                                 bool readahead) {
   const uint64_t size = BlockEnd(index) - BlockBegin(index);
   MemoryReservation reservation = context_.budget().TryReserve(size);
-  if (!reservation) return nullptr;
+  if (!reservation) {
+    budget_short_ = true;
+    return nullptr;
+  }
   auto block = std::make_shared<Block>();
   block->size = size;
   block->readahead = readahead;
@@ -160,13 +173,20 @@ std::vector<ReaderCore::BlockPtr> ReaderCore::PinsLocked(uint64_t begin,
   return pins;
 }
 
-// Drops finished blocks that no stream needs any more. Readers still copying
-// from a dropped block hold their own reference.
+// Drops finished blocks that no stream needs any more. A block a little
+// behind a stream that has not been read completely is kept: concurrent
+// kernel reads arrive out of order and the stragglers still need it. Readers
+// still copying from a dropped block hold their own reference.
 void ReaderCore::EvictLocked() {
   for (auto it = blocks_.begin(); it != blocks_.end();) {
     const Block& block = *it->second;
+    const uint64_t begin = BlockBegin(it->first);
+    const uint64_t end = BlockEnd(it->first);
+    const bool straggler_may_need = block.status == Block::Status::kReady &&
+                                    block.consumed < block.size &&
+                                    detector_.Trails(begin, end);
     if (block.status == Block::Status::kFetching ||
-        detector_.Retains(BlockBegin(it->first), BlockEnd(it->first))) {
+        detector_.Retains(begin, end) || straggler_may_need) {
       ++it;
       continue;
     }
@@ -177,7 +197,7 @@ void ReaderCore::EvictLocked() {
 
 void ReaderCore::CountWasteLocked(const Block& block) {
   if (block.status == Block::Status::kReady && block.readahead &&
-      !block.consumed) {
+      block.consumed == 0) {
     ReadaheadCounters::Add(context_.counters().readahead_bytes_wasted,
                            block.size);
   }
@@ -304,9 +324,9 @@ Status ReaderCore::CopyOut(const ReadPlan& plan, uint64_t offset,
       continue;
     }
     Block& block = *plan.pins[i];
-    Status status = WaitReady(block, index, plan.last);
-    if (!status.ok()) return status;
     const uint64_t high = std::min(end, BlockEnd(index));
+    Status status = WaitReady(block, index, plan.last, high - low);
+    if (!status.ok()) return status;
     std::memcpy(out + (low - offset),
                 block.data.get() + (low - BlockBegin(index)), high - low);
   }
@@ -316,7 +336,8 @@ Status ReaderCore::CopyOut(const ReadPlan& plan, uint64_t offset,
 // Waits until `block` (number `index`) is settled. If its read-ahead job is
 // still queued after kTakeOverDelay, the pool (shared by every open file) is
 // busy: this thread fetches the job's blocks up to `last` itself.
-Status ReaderCore::WaitReady(Block& block, uint64_t index, uint64_t last) {
+Status ReaderCore::WaitReady(Block& block, uint64_t index, uint64_t last,
+                             uint64_t bytes) {
   std::unique_lock<std::mutex> lock(mu_);
   auto settled = [&] { return block.status != Block::Status::kFetching; };
   Fetch fetch;
@@ -329,7 +350,7 @@ Status ReaderCore::WaitReady(Block& block, uint64_t index, uint64_t last) {
   }
   cv_.wait(lock, settled);
   if (block.status == Block::Status::kFailed) return block.error;
-  block.consumed = true;
+  block.consumed += bytes;
   return OkStatus();
 }
 
@@ -344,7 +365,27 @@ Status ReaderCore::FetchDirect(uint64_t offset, uint64_t length, char* out) {
   return context_.source().Fetch(version_, offset, length, sink);
 }
 
+uint64_t ReaderCore::ReleaseIfIdle(
+    std::chrono::steady_clock::time_point cutoff) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closing_ || last_used_ > cutoff) return 0;
+  detector_.DropWindows();
+  uint64_t freed = 0;
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    const Block& block = *it->second;
+    if (block.status == Block::Status::kFetching) {
+      ++it;  // owned by a fetch; evicted when it completes
+      continue;
+    }
+    freed += block.reservation.bytes();
+    CountWasteLocked(block);
+    it = blocks_.erase(it);
+  }
+  return freed;
+}
+
 void ReaderCore::Close(std::chrono::milliseconds timeout) {
+  context_.Unregister(this);  // before mu_: lock order
   std::unique_lock<std::mutex> lock(mu_);
   closing_ = true;
   for (const JobPtr& job : queued_) job->cancelled = true;

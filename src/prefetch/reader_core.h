@@ -44,7 +44,7 @@ struct Block {
   // kFetching only the owning fetch writes it; once kReady it is immutable.
   Status status = Status::kFetching;
   bool readahead = false;  // planned ahead of any read that needed it
-  bool consumed = false;   // a read copied from it
+  uint64_t consumed = 0;   // bytes copied out by reads (re-reads count again)
   uint64_t size = 0;
   MemoryReservation reservation;
   std::unique_ptr<char[]> data;
@@ -60,8 +60,10 @@ struct FetchJob {
   bool cancelled = false;
 };
 
-class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
+class ReaderCore : public std::enable_shared_from_this<ReaderCore>,
+                   public IdleReclaimable {
  public:
+  // Registers with the context (Close unregisters).
   ReaderCore(ReadaheadContext& context, ObjectVersion version);
   ReaderCore(const ReaderCore&) = delete;
   ReaderCore& operator=(const ReaderCore&) = delete;
@@ -71,6 +73,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // Cancels queued fetches, asks running ones to stop, waits up to `timeout`
   // for them, and frees every buffer.
   void Close(std::chrono::milliseconds timeout);
+
+  uint64_t ReleaseIfIdle(std::chrono::steady_clock::time_point cutoff) override;
 
  private:
   using BlockPtr = std::shared_ptr<Block>;
@@ -112,7 +116,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
                   const Error& error);
   Status CopyOut(const ReadPlan& plan, uint64_t offset, uint64_t length,
                  char* out);
-  Status WaitReady(Block& block, uint64_t index, uint64_t last);
+  Status WaitReady(Block& block, uint64_t index, uint64_t last, uint64_t bytes);
   Status FetchDirect(uint64_t offset, uint64_t length, char* out);
 
   ReadaheadContext& context_;
@@ -122,7 +126,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   const int parallelism_;
   std::atomic<bool> closing_{false};  // also read by fetch sinks
 
-  // Lock order: mu_ is a leaf (nothing else is locked while holding it).
+  // Lock order: ReadaheadContext::registry_mu_ before mu_; nothing else is
+  // locked while holding mu_.
   // Never held across a fetch.
   std::mutex mu_;
   std::condition_variable cv_;           // block published/failed, job finished
@@ -131,6 +136,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   int readahead_in_flight_ = 0;          // GUARDED_BY(mu_) queued + running
   int running_jobs_ = 0;                 // GUARDED_BY(mu_) pool jobs running
   SequentialDetector detector_;          // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point last_used_;  // GUARDED_BY(mu_)
+  bool budget_short_ = false;  // GUARDED_BY(mu_) a reservation failed
 };
 
 }  // namespace repofs::prefetch::internal

@@ -102,6 +102,7 @@ std::vector<ByteRange> SequentialDetector::ReadaheadRanges() const {
 
 bool SequentialDetector::Retains(uint64_t begin, uint64_t end) const {
   for (const Stream& stream : streams_) {
+    if (stream.position >= object_size_) continue;
     uint64_t low =
         stream.position > kSequentialGap ? stream.position - kSequentialGap : 0;
     // At least the byte at `position` (the chunk the next read starts in).
@@ -111,6 +112,18 @@ bool SequentialDetector::Retains(uint64_t begin, uint64_t end) const {
     if (begin < high && end > low) return true;
   }
   return false;
+}
+
+bool SequentialDetector::Trails(uint64_t begin, uint64_t end) const {
+  for (const Stream& stream : streams_) {
+    if (stream.position >= object_size_ || end > stream.position) continue;
+    if (stream.position - begin <= kStragglerDistance) return true;
+  }
+  return false;
+}
+
+void SequentialDetector::DropWindows() {
+  for (Stream& stream : streams_) stream.window = 0;
 }
 
 uint64_t SequentialDetector::current_window() const {

@@ -34,6 +34,8 @@ class SequentialDetector {
  public:
   // Reads this close to a stream's position count as sequential.
   static constexpr uint64_t kSequentialGap = 1 << 20;
+  // How far behind a stream partly read blocks are kept for late reads.
+  static constexpr uint64_t kStragglerDistance = 4 << 20;
   // Streams tracked per open file.
   static constexpr int kMaxStreams = 4;
 
@@ -52,9 +54,19 @@ class SequentialDetector {
   std::vector<ByteRange> ReadaheadRanges() const;
 
   // True when any byte of [begin, end) is still useful: inside a read-ahead
-  // range, or near a stream position (the chunk being read, and up to
-  // kSequentialGap behind it for slightly reordered reads).
+  // range, or near the position of a stream that has not reached the end of
+  // the object (the chunk being read, and up to kSequentialGap behind it for
+  // slightly reordered reads). A finished stream retains nothing, so a file
+  // read to the end holds no memory while its handle stays open.
   bool Retains(uint64_t begin, uint64_t end) const;
+
+  // True when [begin, end) lies at most kStragglerDistance behind the
+  // position of a stream that has not reached the end of the object.
+  bool Trails(uint64_t begin, uint64_t end) const;
+
+  // Forgets every window (streams keep their positions and regrow on the
+  // next sequential hits). Used when an idle reader gives its memory back.
+  void DropWindows();
 
   // Window of the most recently used stream (0 for a random reader).
   uint64_t current_window() const;

@@ -88,6 +88,67 @@ TEST_F(LifecycleTest, ConsumedBlocksAreFreedBehindTheReader) {
   EXPECT_LE(most, 7 * kMiB);
 }
 
+TEST_F(LifecycleTest, FilesReadToTheEndHoldNoMemoryWhileOpen) {
+  // The filesystem keeps readers open after their last read (an LRU of
+  // per-inode readers, nginx open_file_cache).
+  ReadaheadContext context(fake_, ReadaheadOptions{}, 4);
+  std::vector<std::unique_ptr<ObjectReader>> open_readers;
+  for (int i = 0; i < 12; ++i) {
+    std::string key = "done" + std::to_string(i);
+    ObjectVersion version = Put(key, 1 * kMiB + 512 * kKiB + i, 20 + i);
+    open_readers.push_back(std::make_unique<ObjectReader>(context, version));
+    for (uint64_t offset = 0; offset < version.size; offset += 128 * kKiB) {
+      ASSERT_TRUE(ReadString(*open_readers.back(), offset, 128 * kKiB) ==
+                  Expected(bodies_[key], offset, 128 * kKiB));
+    }
+  }
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return context.Stats().buffered_bytes == 0;
+  })) << context.Stats().buffered_bytes;
+}
+
+TEST_F(LifecycleTest, IdleReadersGiveTheirBuffersBackUnderPressure) {
+  ReadaheadOptions options;
+  options.request_size = 4 * kMiB;
+  options.max = 8 * kMiB;
+  options.memory_limit = 16 * kMiB;
+  ReadaheadContext context(fake_, options, 4);
+  std::vector<ObjectVersion> versions;  // stored first: MD5 is slow in TSan
+  for (int i = 0; i < 4; ++i) {
+    versions.push_back(Put("idle" + std::to_string(i), 24 * kMiB, 40 + i));
+  }
+  ObjectVersion version = Put("active", 32 * kMiB, 50);
+  std::vector<std::unique_ptr<ObjectReader>> idle;
+  for (int i = 0; i < 4; ++i) {
+    const std::string& key = versions[i].key;
+    idle.push_back(std::make_unique<ObjectReader>(context, versions[i]));
+    for (uint64_t offset = 0; offset < 2 * kMiB; offset += 128 * kKiB) {
+      ASSERT_TRUE(ReadString(*idle.back(), offset, 128 * kKiB) ==
+                  Expected(bodies_[key], offset, 128 * kKiB));
+    }
+  }
+  // Their windows fill the budget; then they go quiet.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return context.Stats().buffered_bytes > options.memory_limit - 4 * kMiB;
+  })) << context.Stats().buffered_bytes;
+  std::this_thread::sleep_for(ReadaheadContext::kIdleReclaimAfter +
+                              std::chrono::milliseconds(200));
+  fake_->ResetRequestCounts();
+  {
+    ObjectReader reader(context, version);
+    for (uint64_t offset = 0; offset < 32 * kMiB; offset += 128 * kKiB) {
+      ASSERT_TRUE(ReadString(reader, offset, 128 * kKiB) ==
+                  Expected(bodies_["active"], offset, 128 * kKiB));
+    }
+  }
+  // Without reclaiming, every 128 KiB read would be its own GET (256).
+  EXPECT_LE(fake_->RequestCounts()["GetObject"], 20u);
+  EXPECT_LE(context.Stats().peak_buffered_bytes, options.memory_limit);
+  // The idle readers still read correctly (their data is fetched again).
+  EXPECT_TRUE(ReadString(*idle[0], 2 * kMiB, 4096) ==
+              Expected(bodies_["idle0"], 2 * kMiB, 4096));
+}
+
 TEST_F(LifecycleTest, UnreadReadaheadIsCountedAsWasted) {
   ReadaheadContext context(fake_, ReadaheadOptions{}, 4);
   ObjectVersion version = Put("partial", 32 * kMiB, 4);

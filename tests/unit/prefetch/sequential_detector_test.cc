@@ -98,6 +98,19 @@ TEST(SequentialDetectorTest, RetainsWindowAndCurrentBlockOnly) {
   EXPECT_FALSE(detector.Retains(18 * kMiB, 19 * kMiB));
 }
 
+TEST(SequentialDetectorTest, TrailsCoversRecentBytesOfUnfinishedStreams) {
+  SequentialDetector detector(Options(), 20 * kMiB, 1 * kMiB);
+  for (uint64_t offset = 0; offset < 10 * kMiB; offset += 128 * kKiB) {
+    detector.OnRead(offset, 128 * kKiB);
+  }
+  EXPECT_TRUE(detector.Trails(6 * kMiB, 7 * kMiB));
+  EXPECT_FALSE(detector.Trails(5 * kMiB, 6 * kMiB));    // too far behind
+  EXPECT_FALSE(detector.Trails(10 * kMiB, 11 * kMiB));  // ahead
+  detector.OnRead(10 * kMiB, 10 * kMiB);                // reaches the end
+  EXPECT_FALSE(detector.Trails(19 * kMiB, 20 * kMiB));
+  EXPECT_FALSE(detector.Retains(19 * kMiB, 20 * kMiB));
+}
+
 TEST(SequentialDetectorTest, RangesAreClampedToTheObject) {
   SequentialDetector detector(Options(), 3 * kMiB + 5, 1 * kMiB);
   for (uint64_t offset = 0; offset < 2 * kMiB; offset += 128 * kKiB) {
