@@ -4,6 +4,9 @@
 Usage:
   test_summary.py meson BUILD_DIR XML_DIR   -> prints "P F S" for one meson run
   test_summary.py pytest JUNIT_XML EXIT     -> prints "P F S" for one pytest run
+  test_summary.py tests BUILD_DIR SUITE...  -> one line per test of the suites:
+                                               "NAME<TAB>1" if its program
+                                               exists, "NAME<TAB>0" if not
 
 meson: every gtest binary wrote XML_DIR/<binary>[_N].xml (GTEST_OUTPUT=xml:DIR/).
 Test cases are counted from those files. A meson test that failed (crash,
@@ -18,6 +21,7 @@ Details of what was counted go to stderr.
 import glob
 import json
 import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -113,7 +117,24 @@ def pytest_summary(junit, exit_code):
     return passed, failed, skipped
 
 
+def list_tests(build_dir, suites):
+    """(name, program exists) of every meson test in one of `suites`."""
+    out = subprocess.run(["meson", "introspect", build_dir, "--tests"],
+                         capture_output=True, text=True, check=True).stdout
+    result = []
+    for t in json.loads(out):
+        names = {s.split(":")[-1] for s in t.get("suite", [])}
+        if names & set(suites):
+            cmd = t.get("cmd") or [""]
+            result.append((t["name"], os.path.exists(cmd[0])))
+    return result
+
+
 def main(argv):
+    if len(argv) >= 4 and argv[1] == "tests":
+        for name, exists in list_tests(argv[2], argv[3:]):
+            print("%s\t%d" % (name, exists))
+        return 0
     if len(argv) == 4 and argv[1] == "meson":
         counts = meson_summary(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "pytest":
