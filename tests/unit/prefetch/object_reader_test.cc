@@ -280,7 +280,12 @@ TEST_F(ReaderTest, KernelStyleConcurrentSequentialReadsAreBatched) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(mismatches.load(), 0);
-  EXPECT_LE(GetCount(*fake_), 12u);
+  // Unbatched, this is 320 GETs (one per 128 KiB read). Batched read-ahead
+  // makes ~6 when the pool keeps up; a read whose block waits in a busy
+  // pool for over 20 ms fetches that 1 MiB block itself, which happens on a
+  // loaded machine or under ASan. So the timing-independent bound is one
+  // GET per 1 MiB block: at most 40.
+  EXPECT_LE(GetCount(*fake_), 40u);
 }
 
 TEST_F(ReaderTest, UnboundedReorderingStaysExact) {
