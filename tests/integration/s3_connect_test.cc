@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <string>
+#include <thread>
 
 #include "s3_env.h"
 
@@ -39,6 +43,29 @@ TEST_F(ConnectTest, VirtualHostedAddressing) {
   ASSERT_EQ(page->objects.size(), 1u);
   EXPECT_EQ(page->objects[0].key, key);
   ASSERT_S3_OK(client->DeleteObject(key));
+
+  // The request really was virtual-hosted: RGW's log (scripts/rgw keeps it
+  // in REPOFS_TEST_RGW_DIR) shows the path without the bucket.
+  const char* rgw_dir = std::getenv("REPOFS_TEST_RGW_DIR");
+  if (rgw_dir == nullptr) {
+    std::cout << "[ INFO     ] no REPOFS_TEST_RGW_DIR: addressing style not checked in RGW's log\n";
+    return;
+  }
+  const std::string marker = Key("vhost/plain.txt");
+  ASSERT_S3_OK(PutString(*client, marker, "v"));
+  const std::string vhost_line = "\"PUT /" + marker + " ";
+  const std::string path_line = "\"PUT /" + env_.bucket + "/" + marker + " ";
+  bool seen_vhost = false, seen_path = false;
+  for (int i = 0; i < 40 && !seen_vhost && !seen_path; ++i) {  // log is async
+    std::ifstream log(std::string(rgw_dir) + "/log/client.rgw.a.log");
+    for (std::string line; std::getline(log, line);) {
+      seen_vhost |= line.find(vhost_line) != std::string::npos;
+      seen_path |= line.find(path_line) != std::string::npos;
+    }
+    if (!seen_vhost && !seen_path) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(seen_vhost) << "no virtual-hosted PUT of " << marker << " in RGW's log";
+  EXPECT_FALSE(seen_path) << "the PUT was sent path-style";
 }
 
 // Checks that a failure is the typed auth error and leaks no secret.
