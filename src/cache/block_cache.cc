@@ -1,0 +1,380 @@
+// BlockCache: lookups, inserts and metadata blobs. Write-side machinery
+// (txn retry, eviction) is in block_cache_write.cc; open/repair/verify/clear
+// in block_cache_maint.cc.
+#include "cache/block_cache.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "cache/block_cache_internal.h"
+#include "cache/cache_lock.h"
+#include "util/hash.h"
+#include "util/log.h"
+
+namespace repofs::cache {
+namespace {
+
+void CloseEnv(MDB_env* env) {
+  if (env != nullptr) mdb_env_close(env);
+}
+
+bool ValidBlockSize(uint64_t b) {
+  return b >= 4096 && b <= (64ull << 20) && (b & (b - 1)) == 0;
+}
+
+// pread until `length` bytes or EOF/error; returns the bytes read.
+uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset) {
+  uint64_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, buf + done, length - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<uint64_t>(n);
+  }
+  return done;
+}
+
+bool PwriteFull(int fd, std::string_view bytes, uint64_t offset) {
+  uint64_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+BlockCache::BlockCache(const CacheOptions& options)
+    : options_(options),
+      files_(options.dir + "/data", options.max_open_files),
+      env_(nullptr, &CloseEnv),
+      last_flush_(std::chrono::steady_clock::now()) {}
+
+Result<std::unique_ptr<BlockCache>> BlockCache::Open(
+    const CacheOptions& options) {
+  if (options.dir.empty()) return Error{EINVAL, "cache_dir is empty"};
+  if (!ValidBlockSize(options.block_size)) {
+    return Error{EINVAL, "block_size " + std::to_string(options.block_size) +
+                             " is not a power of two between 4 KiB and 64 MiB"};
+  }
+  if (::mkdir(options.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error{errno, "cannot create cache dir " + options.dir + ": " +
+                            std::strerror(errno)};
+  }
+  std::unique_ptr<BlockCache> cache(new BlockCache(options));
+  Result<UniqueFd> lock = LockCacheDir(options.dir);
+  if (!lock) return lock.error();
+  cache->lock_fd_ = std::move(*lock);
+  std::string data_dir = options.dir + "/data";
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error{errno,
+                 "cannot create " + data_dir + ": " + std::strerror(errno)};
+  }
+  if (Status s = cache->OpenEnv(); !s) return s.error();
+  if (Status s = cache->CheckSchema(); !s) return s.error();
+  if (Status s = cache->Repair(); !s) return s.error();
+  return cache;
+}
+
+BlockCache::~BlockCache() {
+  if (env_) {
+    std::lock_guard writer(writer_mu_);
+    CommitPendingLocked();
+    FlushLocked();
+  }
+}
+
+uint64_t BlockCache::ExpectedLength(const VersionRef& version,
+                                    uint64_t block_no) const {
+  if (block_no > version.size / options_.block_size) return 0;
+  uint64_t start = block_no * options_.block_size;
+  if (start >= version.size) return 0;
+  return std::min(options_.block_size, version.size - start);
+}
+
+std::string BlockCache::BlockKey(const VersionId& id, uint64_t block_no) {
+  std::string key(id.raw());
+  PutBe64(&key, block_no);
+  return key;
+}
+
+void BlockCache::LogError(const std::string& message) {
+  // At most one line per 10 s: a full disk must not flood the log.
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  int64_t last = last_error_log_.load(std::memory_order_relaxed);
+  if (now - last < 10 && last != 0) return;
+  if (last_error_log_.compare_exchange_strong(last, now)) {
+    REPOFS_LOG(kWarning) << "cache: " << message;
+  }
+}
+
+std::shared_ptr<void> BlockCache::PinBlock(const BlockTag& tag,
+                                           bool* verified) {
+  std::lock_guard lock(mem_mu_);
+  if (doomed_.count(tag) != 0) return nullptr;
+  ++pins_[tag];
+  *verified = verified_.count(tag) != 0;
+  return std::shared_ptr<void>(this, [this, tag](void*) {
+    std::lock_guard unpin_lock(mem_mu_);
+    auto it = pins_.find(tag);
+    if (it != pins_.end() && --it->second == 0) pins_.erase(it);
+  });
+}
+
+void BlockCache::MarkVerified(const BlockTag& tag) {
+  std::lock_guard lock(mem_mu_);
+  verified_.insert(tag);
+}
+
+void BlockCache::CountLookup(bool hit) {
+  (hit ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mem_mu_);
+  ++(hit ? unflushed_hits_ : unflushed_misses_);
+}
+
+std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
+                                                   uint64_t block_no,
+                                                   std::string* out,
+                                                   bool count) {
+  uint64_t expected = ExpectedLength(version, block_no);
+  if (expected == 0) return std::nullopt;
+  VersionId id = VersionId::Of(version.key, version.etag);
+  std::string key = BlockKey(id, block_no);
+  BlockRecord rec;
+  bool found = false;
+  {
+    std::shared_lock env_lock(env_mu_);
+    Result<Txn> txn = Txn::Begin(env_.get(), true);
+    std::string_view value;
+    found = txn && txn->Get(dbi_blocks_, key, &value) == MDB_SUCCESS &&
+            BlockRecord::Decode(value, &rec);
+  }
+  if (!found) {
+    if (count) CountLookup(false);
+    return std::nullopt;
+  }
+  BlockTag tag{id.Prefix64(), block_no};
+  bool verified = false;
+  std::shared_ptr<void> pin;
+  if (rec.length == expected) pin = PinBlock(tag, &verified);
+  Result<SharedFd> fd =
+      pin ? files_.Open(id, false) : Result<SharedFd>(Error{EIO, "bad length"});
+  bool bad = !fd;
+  if (!bad && (!verified || out != nullptr)) {
+    std::string buf(expected, '\0');
+    bad = PreadFull((*fd)->get(), buf.data(), expected,
+                    block_no * options_.block_size) != expected ||
+          (!verified && Crc32c(buf) != rec.crc);
+    if (!bad && !verified) MarkVerified(tag);
+    if (!bad && out != nullptr) *out = std::move(buf);
+  }
+  if (bad) {
+    bool doomed = rec.length == expected && !pin;  // being evicted: plain miss
+    pin.reset();
+    if (!doomed) {
+      dropped_bad_.fetch_add(1, std::memory_order_relaxed);
+      LogError("dropping bad block " + std::to_string(block_no) + " of " +
+               std::string(version.key) + " (etag " +
+               std::string(version.etag) + ")");
+      DropBlock(id, block_no);
+    }
+    if (count) CountLookup(false);
+    return std::nullopt;
+  }
+  NoteTouch('b', std::move(key));
+  if (count) CountLookup(true);
+  MaybeFlushTouches();
+  return BlockRef{*fd, block_no * options_.block_size, expected,
+                  std::move(pin)};
+}
+
+std::optional<BlockRef> BlockCache::Lookup(const VersionRef& version,
+                                           uint64_t block_no) {
+  return LookupInternal(version, block_no, nullptr, true);
+}
+
+bool BlockCache::ReadBlock(const VersionRef& version, uint64_t block_no,
+                           std::string* out) {
+  return LookupInternal(version, block_no, out, true).has_value();
+}
+
+bool BlockCache::Contains(const VersionRef& version, uint64_t block_no) {
+  if (ExpectedLength(version, block_no) == 0) return false;
+  std::string key =
+      BlockKey(VersionId::Of(version.key, version.etag), block_no);
+  std::shared_lock env_lock(env_mu_);
+  Result<Txn> txn = Txn::Begin(env_.get(), true);
+  std::string_view value;
+  return txn && txn->Get(dbi_blocks_, key, &value) == MDB_SUCCESS;
+}
+
+std::optional<BlockRef> BlockCache::LookupRange(const VersionRef& version,
+                                                uint64_t offset,
+                                                uint64_t length) {
+  if (length == 0 || offset > version.size || version.size - offset < length)
+    return std::nullopt;
+  const uint64_t b = options_.block_size;
+  uint64_t first = offset / b, last = (offset + length - 1) / b;
+  auto pins = std::make_shared<std::vector<std::shared_ptr<void>>>();
+  SharedFd fd;
+  for (uint64_t n = first; n <= last; ++n) {
+    std::optional<BlockRef> ref = LookupInternal(version, n, nullptr, false);
+    if (!ref || (fd && ref->fd != fd)) return std::nullopt;
+    fd = ref->fd;
+    pins->push_back(std::move(ref->pin));
+  }
+  for (uint64_t n = first; n <= last; ++n) CountLookup(true);
+  return BlockRef{std::move(fd), offset, length, std::move(pins)};
+}
+
+void BlockCache::Insert(const VersionRef& version, uint64_t block_no,
+                        std::string_view bytes) {
+  uint64_t expected = ExpectedLength(version, block_no);
+  if (expected == 0 || bytes.size() != expected) {
+    insert_errors_.fetch_add(1, std::memory_order_relaxed);
+    LogError("refusing block " + std::to_string(block_no) + " of " +
+             std::string(version.key) + ": " + std::to_string(bytes.size()) +
+             " bytes, expected " + std::to_string(expected));
+    return;
+  }
+  std::optional<uint64_t> free = FreeSpace();
+  if (free && *free < options_.min_free_bytes + expected) {
+    std::lock_guard writer(writer_mu_);
+    EvictIfNeededLocked();
+    free = FreeSpace();
+    if (free && *free < options_.min_free_bytes + expected) {
+      insert_errors_.fetch_add(1, std::memory_order_relaxed);
+      LogError("not caching: free space below cache_min_free in " +
+               options_.dir);
+      return;
+    }
+  }
+  PendingBlock p;
+  p.id = VersionId::Of(version.key, version.etag);
+  p.block_no = block_no;
+  p.length = static_cast<uint32_t>(expected);
+  p.crc = Crc32c(bytes);
+  p.object_size = version.size;
+  p.key = std::string(version.key);
+  Result<SharedFd> fd = files_.Open(p.id, true);
+  if (!fd || !PwriteFull((*fd)->get(), bytes, block_no * options_.block_size)) {
+    insert_errors_.fetch_add(1, std::memory_order_relaxed);
+    LogError(fd ? "write to " + files_.PathOf(p.id) + ": " +
+                      std::strerror(errno)
+                : fd.error().message);
+    return;
+  }
+  p.fd = std::move(*fd);
+  {
+    std::lock_guard lock(mem_mu_);
+    pending_.push_back(std::move(p));
+  }
+  // Group commit: whoever gets the writer commits every pending block.
+  std::lock_guard writer(writer_mu_);
+  CommitPendingLocked();
+  EvictIfNeededLocked();
+}
+
+std::optional<std::string> BlockCache::GetMeta(std::string_view id) {
+  if (id.empty() || id.size() > kMaxMetaIdSize) return std::nullopt;
+  std::optional<std::string> blob;
+  {
+    std::shared_lock env_lock(env_mu_);
+    Result<Txn> txn = Txn::Begin(env_.get(), true);
+    std::string_view value;
+    if (txn && txn->Get(dbi_meta_, id, &value) == MDB_SUCCESS &&
+        value.size() >= 8) {
+      blob = std::string(value.substr(8));
+    }
+  }
+  if (blob) {
+    NoteTouch('m', std::string(id));
+    MaybeFlushTouches();
+  }
+  return blob;
+}
+
+void BlockCache::PutMeta(std::string_view id, std::string_view blob) {
+  if (id.empty() || id.size() > kMaxMetaIdSize) {
+    LogError("meta id of " + std::to_string(id.size()) + " bytes refused");
+    return;
+  }
+  std::lock_guard writer(writer_mu_);
+  Status s = RunWriteLocked(
+      [&](Txn& txn, Delta& delta) {
+        std::string_view old;
+        int rc = txn.Get(dbi_meta_, id, &old);
+        if (rc == MDB_SUCCESS && old.size() >= 8) {
+          rc = txn.Del(dbi_lru_, SeqKey(GetLe(old, 0, 8)));
+          if (rc != MDB_SUCCESS) return rc;
+          delta.bytes -= static_cast<int64_t>(old.size() - 8);
+        } else if (rc == MDB_NOTFOUND) {
+          delta.meta += 1;
+        } else if (rc != MDB_SUCCESS) {
+          return rc;
+        }
+        uint64_t seq = next_seq_++;
+        std::string value;
+        PutLe(&value, seq, 8);
+        value.append(blob);
+        if ((rc = txn.Put(dbi_meta_, id, value)) != MDB_SUCCESS) return rc;
+        delta.bytes += static_cast<int64_t>(blob.size());
+        return txn.Put(dbi_lru_, SeqKey(seq), "m" + std::string(id));
+      },
+      "put meta");
+  if (!s) {
+    insert_errors_.fetch_add(1, std::memory_order_relaxed);
+    LogError(s.error().message);
+  }
+  EvictIfNeededLocked();
+}
+
+void BlockCache::NoteTouch(char type, std::string key) {
+  std::lock_guard lock(mem_mu_);
+  touches_.push_back(Touch{type, std::move(key)});
+}
+
+void BlockCache::MaybeFlushTouches() {
+  {
+    std::lock_guard lock(mem_mu_);
+    auto now = std::chrono::steady_clock::now();
+    if (touches_.size() < kTouchBatch &&
+        now - last_flush_ < kTouchFlushInterval)
+      return;
+  }
+  // Never wait for the writer on the read path: the next hit retries.
+  std::unique_lock writer(writer_mu_, std::try_to_lock);
+  if (writer.owns_lock()) FlushLocked();
+}
+
+CacheStats BlockCache::Stats() {
+  CacheStats s;
+  s.bytes = stat_bytes_.load();
+  s.blocks = stat_blocks_.load();
+  s.objects = stat_objects_.load();
+  s.meta_entries = stat_meta_.load();
+  s.max_bytes = options_.max_bytes;
+  s.hits = hits_.load();
+  s.misses = misses_.load();
+  {
+    std::lock_guard lock(mem_mu_);
+    s.persisted_hits = persisted_hits_.load() + unflushed_hits_;
+    s.persisted_misses = persisted_misses_.load() + unflushed_misses_;
+  }
+  s.evictions = evictions_.load();
+  s.dropped_bad = dropped_bad_.load();
+  s.insert_errors = insert_errors_.load();
+  return s;
+}
+
+}  // namespace repofs::cache
