@@ -39,6 +39,7 @@ enum class S3ErrorCode {
   kAborted,               // the caller's data sink asked to stop
   kLocalIo,               // reading the upload payload (staging file) failed
   kCredentials,           // no usable credentials could be obtained
+  kUnavailable,           // not attempted: S3 is failing (circuit breaker open)
   kUnknown,               // anything else (see http_status / s3_code)
 };
 

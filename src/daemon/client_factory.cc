@@ -2,6 +2,7 @@
 
 #include "auth/credentials_chain.h"
 #include "http/curl_transport.h"
+#include "s3/circuit_breaker.h"
 #include "s3/retry_policy.h"
 #include "s3/retrying_object_client.h"
 #include "s3/s3_client.h"
@@ -29,7 +30,12 @@ Result<ClientStack> CreateClientStack(const S3Options& s3,
   auto creds = stack.credentials->GetCredentials();
   if (!creds) return creds.error();
   stack.s3 = std::make_shared<s3::S3Client>(s3, transport, stack.credentials);
-  stack.client = std::make_shared<s3::RetryingObjectClient>(stack.s3, s3::RetryPolicy(s3));
+  // The breaker watches single attempts (below the retries), so once S3 is
+  // down, requests fail fast instead of each waiting out timeouts and
+  // back-offs (circuit_breaker.h).
+  stack.breaker = std::make_shared<s3::CircuitBreaker>();
+  auto guarded = std::make_shared<s3::BreakerObjectClient>(stack.s3, stack.breaker);
+  stack.client = std::make_shared<s3::RetryingObjectClient>(guarded, s3::RetryPolicy(s3));
   return stack;
 }
 

@@ -1,6 +1,7 @@
 // Builds the S3 client stack the daemon and the `repofs s3` command use:
 // libcurl transport -> S3Client (signing with the credentials chain) ->
-// RetryingObjectClient (back-off, resumed GETs).
+// BreakerObjectClient (fail fast while S3 is down) -> RetryingObjectClient
+// (back-off, resumed GETs).
 //
 // Thread-safety: the returned clients are thread-safe.
 #pragma once
@@ -13,6 +14,7 @@
 #include "repofs/s3_options.h"
 
 namespace repofs::s3 {
+class CircuitBreaker;
 class S3Client;
 }
 
@@ -21,6 +23,7 @@ namespace repofs::daemon {
 struct ClientStack {
   std::shared_ptr<s3::S3Client> s3;          // single attempts (bucket admin)
   std::shared_ptr<ObjectClient> client;      // retrying; use for everything else
+  std::shared_ptr<s3::CircuitBreaker> breaker;  // fail-fast state of `client`
   std::shared_ptr<CredentialsProvider> credentials;
 };
 

@@ -74,6 +74,8 @@ const char* ErrorCodeName(S3ErrorCode code) {
       return "LocalIo";
     case S3ErrorCode::kCredentials:
       return "Credentials";
+    case S3ErrorCode::kUnavailable:
+      return "Unavailable";
     case S3ErrorCode::kUnknown:
       return "Unknown";
   }
