@@ -19,14 +19,36 @@
 // After a successful Commit() the PendingObject stays usable: further writes
 // start a new cycle (the next Commit() uploads the whole content again).
 //
+// Writes need not arrive strictly in order for streaming to go on: a write
+// beyond the contiguous written prefix is remembered and joins it when the
+// gap is filled (FUSE may deliver a sequential writer's writes slightly out
+// of order). Only a change below the already streamed prefix stops it.
+// Backpressure: Write() returns once its bytes are in the staging file and
+// no complete part is left waiting for an upload slot, so close() waits for
+// at most `parallelism` parts plus the tail.
+//
+// Metadata: a streaming multipart upload is created before Commit() knows
+// the final PutOptions, so it uses those of SetStreamingPutOptions(). If
+// Commit() is given other metadata or content type, the streamed parts are
+// discarded and the content is uploaded again from the staging file (never a
+// visible version with the wrong metadata). If-None-Match on a multipart
+// upload is a HEAD right before CompleteMultipartUpload (object_transfer.h).
+//
+// A part or CreateMultipartUpload failure (after the client's retries) stops
+// streaming; the next Commit() returns that error (nothing visible); the
+// Commit() after it uploads from the staging file.
+//
 // Every multipart upload this process starts is recorded in the upload
 // journal (UploadJournal, upload_journal.h) and removed when completed or
 // aborted, so the next mount can abort what a killed daemon left behind.
 //
 // Ownership: shares the ObjectClient, the ThreadPool and the journal; all
-// must outlive the PendingObject. Thread-safety: all methods are
-// thread-safe (one internal mutex; no lock held across an S3 request except
-// the object's own commit serialization).
+// must outlive the PendingObject (the destructor waits for its background
+// tasks). Thread-safety: all methods are thread-safe (one internal mutex,
+// never held across an S3 request; Commit/LoadFrom/Rekey/Abort are
+// serialized, and Write/Truncate wait while a Commit or LoadFrom runs so a
+// commit uploads one consistent content). No method may be called from a
+// task running on `pool` (they wait for tasks queued there).
 #pragma once
 
 #include <cstdint>
@@ -52,7 +74,8 @@ struct UploadOptions {
 class PendingObject {
  public:
   // A new, empty pending version of `key` (O_CREAT / O_TRUNC). Errors:
-  // ENOSPC/EIO/EACCES from creating the staging file.
+  // ENOSPC/EIO/EACCES/ENOENT from creating the staging file, EINVAL for
+  // part_size < 5 MiB or parallelism < 1.
   static Result<std::unique_ptr<PendingObject>> Create(
       std::shared_ptr<ObjectClient> client, ThreadPool& pool,
       UploadJournal* journal, const UploadOptions& options, std::string key);
@@ -65,6 +88,8 @@ class PendingObject {
   Status LoadFrom(const std::string& etag, uint64_t size);
 
   // pwrite semantics on the staging file (the file grows; holes read as 0).
+  // Errors: the staging file's (ENOSPC, EIO). May block for backpressure
+  // (see the class comment) and while a Commit() runs.
   Status Write(uint64_t offset, std::string_view data);
   // Exactly min(size, Size() - offset) bytes.
   Result<size_t> Read(uint64_t offset, size_t size, char* out);
@@ -80,9 +105,20 @@ class PendingObject {
   // so a later Commit() may retry.
   Result<WriteResult> Commit(const PutOptions& put);
 
-  // Drops the content and aborts any multipart upload.
+  // Drops the content and aborts any multipart upload (waits for the abort).
   void Abort();
 
+  // The metadata and content type (if_none_match is ignored here) for a
+  // multipart upload started while streaming; default: none. Call it when
+  // the file is opened for writing and whenever they change; a streaming
+  // upload already started with different ones is abandoned. Commit() with
+  // the same metadata/content type completes the streamed upload.
+  void SetStreamingPutOptions(const PutOptions& put);
+
+  // True while a streaming multipart upload is active (for tests/metrics).
+  bool Streaming() const;
+
+  // The current key (not to be called concurrently with Rekey()).
   const std::string& key() const;
   // The object is being renamed while still pending (rename of a file that
   // is open for writing): later Commit()s go to `key`. A multipart upload
