@@ -78,8 +78,12 @@ Result<std::unique_ptr<BlockCache>> BlockCache::Open(
     return Error{errno,
                  "cannot create " + data_dir + ": " + std::strerror(errno)};
   }
+  if (Status s = cache->CheckPreviousShutdown(); !s) return s.error();
   if (Status s = cache->OpenEnv(); !s) return s.error();
-  if (Status s = cache->CheckSchema(); !s) return s.error();
+  {
+    std::lock_guard writer(cache->writer_mu_);
+    if (Status s = cache->CheckSchemaLocked(); !s) return s.error();
+  }
   if (Status s = cache->Repair(); !s) return s.error();
   return cache;
 }
@@ -89,6 +93,7 @@ BlockCache::~BlockCache() {
     std::lock_guard writer(writer_mu_);
     CommitPendingLocked();
     FlushLocked();
+    MarkCleanShutdown();
   }
 }
 
@@ -250,7 +255,7 @@ void BlockCache::Insert(const VersionRef& version, uint64_t block_no,
   std::optional<uint64_t> free = FreeSpace();
   if (free && *free < options_.min_free_bytes + expected) {
     std::lock_guard writer(writer_mu_);
-    EvictIfNeededLocked();
+    EvictIfNeededLocked(expected);
     free = FreeSpace();
     if (free && *free < options_.min_free_bytes + expected) {
       insert_errors_.fetch_add(1, std::memory_order_relaxed);

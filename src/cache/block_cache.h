@@ -20,13 +20,18 @@
 // kTouchBatch hits or kTouchFlushInterval, whichever first, by a thread that
 // finds the writer idle); never one write transaction per read.
 //
-// Durability: the env is opened with MDB_NOMETASYNC: a system crash may
-// undo the last committed txn but keeps the index consistent (MDB_NOSYNC
-// could corrupt it on a filesystem that reorders writes). Data is pwritten
-// before its index entry is committed, so a crash leaves at most orphan
-// data, removed at the next Open. Data files are not fsynced: a block whose
-// bytes did not reach the disk fails its checksum, which every block gets
-// the first time this process returns it.
+// Durability: the env is opened with MDB_NOSYNC (no fsync per commit; a
+// commit costs no disk flush, so inserting keeps up with S3). LMDB keeps a
+// NOSYNC env intact across a process crash (kill -9: the page cache has
+// every committed txn), but a system crash may leave it corrupt. Hence
+// DIR/state: "open <boot_id>" (fsynced) while a cache is open, "clean" after
+// a final mdb_env_sync at close. An Open that finds "open" with another
+// boot id (the system went down under a running cache) discards the index
+// and data instead of trusting them. Data is pwritten before its index
+// entry is committed, so a crash leaves at most orphan data, removed at the
+// next Open. Data files are never fsynced: a block whose bytes did not reach
+// the disk fails its checksum, which every block gets the first time this
+// process returns it.
 //
 // LMDB schema (kSchemaVersion = 1; big-endian integers in keys, so that
 // LMDB's byte order is numeric order; little-endian in values):
@@ -140,9 +145,9 @@ class BlockCache {
   static constexpr size_t kMaxMetaIdSize = 400;
 
   // Opens (creating) the cache in options.dir, takes the dir lock, repairs
-  // the index against the data files. Errors: EBUSY "cache dir DIR is in use
-  // by another repofs (pid N)"; EINVAL for a bad block_size (not a power of
-  // two in [4 KiB, 64 MiB]) or an empty dir; the errno of a failing
+  // the index against the data files (see Durability). Errors: EBUSY "cache dir
+  // DIR is in use by another repofs (pid N)"; EINVAL for a bad block_size (not
+  // a power of two in [4 KiB, 64 MiB]) or an empty dir; the errno of a failing
   // mkdir/open/LMDB call otherwise.
   static Result<std::unique_ptr<BlockCache>> Open(const CacheOptions& options);
   ~BlockCache();  // flushes batched access times and counters
@@ -210,8 +215,10 @@ class BlockCache {
   struct Delta;
 
   explicit BlockCache(const CacheOptions& options);
+  Status CheckPreviousShutdown();
   Status OpenEnv();
-  Status CheckSchema();
+  void MarkCleanShutdown();
+  Status CheckSchemaLocked();
   Status Repair();
 
   std::optional<BlockRef> LookupInternal(const VersionRef& version,
@@ -236,8 +243,13 @@ class BlockCache {
   void CommitPendingLocked();
   void FlushLocked();
   bool GrowMapLocked();
-  void EvictIfNeededLocked();
-  uint64_t EvictBatchLocked(uint64_t bytes_wanted);
+  // Bytes of the pages the index uses now (all DBs, not the free ones).
+  uint64_t IndexBytesLocked();
+  // `incoming`: bytes about to be written (counted against the floor).
+  void EvictIfNeededLocked(uint64_t incoming = 0);
+  uint64_t EvictBatchLocked(uint64_t bytes_wanted, size_t max_entries);
+  // Closes the env, deletes the index and every data file, reopens empty.
+  void ResetIndexLocked();
   std::optional<uint64_t> FreeSpace() const;
   void LogError(const std::string& message);
   uint64_t ExpectedLength(const VersionRef& version, uint64_t block_no) const;
@@ -250,7 +262,8 @@ class BlockCache {
   std::unique_ptr<MDB_env, void (*)(MDB_env*)> env_;
   unsigned dbi_info_ = 0, dbi_objects_ = 0, dbi_blocks_ = 0, dbi_meta_ = 0,
            dbi_lru_ = 0;
-  uint64_t map_bytes_ = 0;  // GUARDED_BY(writer_mu_)
+  uint64_t map_bytes_ = 0;          // GUARDED_BY(writer_mu_)
+  bool map_full_recovery_ = false;  // GUARDED_BY(writer_mu_)
 
   // Lock order: writer_mu_ -> env_mu_ -> mem_mu_. files_'s mutex is a leaf.
   // writer_mu_ serializes write txns, eviction and data file deletion.

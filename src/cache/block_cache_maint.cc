@@ -1,5 +1,6 @@
 // BlockCache maintenance: opening the env, the schema check, the repair
 // pass at Open (index vs data files), Verify, Prune and Clear.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +16,7 @@ namespace repofs::cache {
 namespace {
 
 constexpr unsigned kEnvFlags =
-    MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC | MDB_NORDAHEAD;
+    MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC | MDB_NORDAHEAD;
 constexpr size_t kVerifyChunk = 256;
 
 std::string U64Value(uint64_t v) {
@@ -24,7 +25,66 @@ std::string U64Value(uint64_t v) {
   return out;
 }
 
+std::string BootId() {
+  std::string id;
+  if (FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, f) != nullptr) id = buf;
+    std::fclose(f);
+  }
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+Status WriteStateFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid() ||
+      ::write(fd.get(), text.data(), text.size()) !=
+          static_cast<ssize_t>(text.size()) ||
+      ::fsync(fd.get()) != 0) {
+    return Error{errno, "cannot write " + path + ": " + std::strerror(errno)};
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+Status BlockCache::CheckPreviousShutdown() {
+  std::string path = options_.dir + "/state";
+  std::string state;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[128] = {};
+    if (std::fgets(buf, sizeof buf, f) != nullptr) state = buf;
+    std::fclose(f);
+  }
+  while (!state.empty() && state.back() == '\n') state.pop_back();
+  const std::string boot = BootId();
+  if (state.rfind("open ", 0) == 0 && state.substr(5) != boot) {
+    REPOFS_LOG(kWarning) << "cache: " << options_.dir
+                         << " was in use when the system went down; its "
+                            "index cannot be trusted and is discarded";
+    for (const char* name : {"/index.mdb", "/index.mdb-lock"}) {
+      std::string index = options_.dir + name;
+      if (::unlink(index.c_str()) != 0 && errno != ENOENT) {
+        return Error{errno,
+                     "cannot remove " + index + ": " + std::strerror(errno)};
+      }
+    }
+    files_.RemoveAll();
+  }
+  return WriteStateFile(path, "open " + boot + "\n");
+}
+
+void BlockCache::MarkCleanShutdown() {
+  int rc = mdb_env_sync(env_.get(), 1);
+  if (rc != MDB_SUCCESS) {
+    LogError(MdbError(rc, "mdb_env_sync").message);
+    return;
+  }
+  if (Status s = WriteStateFile(options_.dir + "/state", "clean\n"); !s)
+    LogError(s.error().message);
+}
 
 Status BlockCache::OpenEnv() {
   MDB_env* raw = nullptr;
@@ -33,7 +93,7 @@ Status BlockCache::OpenEnv() {
   env_.reset(raw);
   mdb_env_set_maxdbs(raw, 8);
   mdb_env_set_maxreaders(raw, 1024);
-  map_bytes_ = std::max<uint64_t>(options_.initial_map_bytes, 1 << 20);
+  map_bytes_ = std::max<uint64_t>(options_.initial_map_bytes, 256 << 10);
   mdb_env_set_mapsize(raw, map_bytes_);
   std::string path = options_.dir + "/index.mdb";
   rc = mdb_env_open(raw, path.c_str(), kEnvFlags, 0600);
@@ -63,8 +123,7 @@ Status BlockCache::OpenEnv() {
   return OkStatus();
 }
 
-Status BlockCache::CheckSchema() {
-  std::lock_guard writer(writer_mu_);
+Status BlockCache::CheckSchemaLocked() {
   bool mismatch = false;
   std::string why;
   Status s = RunWriteLocked(
@@ -206,6 +265,28 @@ Status BlockCache::Repair() {
   PublishTotals();
   EvictIfNeededLocked();  // a smaller cache_size than last time
   return OkStatus();
+}
+
+void BlockCache::ResetIndexLocked() {
+  REPOFS_LOG(kWarning) << "cache: the index of " << options_.dir
+                       << " is full and cannot shrink; starting over empty";
+  {
+    std::unique_lock env_lock(env_mu_);  // no reader may be in a txn
+    env_.reset();
+    for (const char* name : {"/index.mdb", "/index.mdb-lock"})
+      ::unlink((options_.dir + name).c_str());
+  }
+  files_.RemoveAll();  // pinned fds stay readable
+  total_bytes_ = total_blocks_ = total_objects_ = total_meta_ = 0;
+  PublishTotals();
+  {
+    std::lock_guard lock(mem_mu_);
+    verified_.clear();
+    touches_.clear();
+  }
+  Status s = OpenEnv();
+  if (s) s = CheckSchemaLocked();
+  if (!s) LogError("cannot recreate the index: " + s.error().message);
 }
 
 VerifyResult BlockCache::Verify(

@@ -15,6 +15,7 @@ namespace {
 
 constexpr int kMaxWriteAttempts = 8;
 constexpr size_t kEvictBatchEntries = 4096;
+constexpr size_t kRecoveryBatchEntries = 16;
 
 }  // namespace
 
@@ -36,13 +37,39 @@ Status BlockCache::RunWriteLocked(const std::function<int(Txn&, Delta&)>& body,
       if (rc == MDB_SUCCESS) rc = txn->Commit();
     }
     ApplyDeltaLocked(delta, rc == MDB_SUCCESS);
-    if (rc != MDB_MAP_FULL) break;
+    if (rc != MDB_MAP_FULL || map_full_recovery_) break;
     // The index outgrew the map: grow it while allowed, else make room by
-    // evicting (a delete-only txn needs far fewer new pages).
-    if (!GrowMapLocked() && EvictBatchLocked(total_bytes_ / 10 + 1) == 0) break;
+    // evicting in small txns (each needs only a few new pages), and as the
+    // last resort start over with an empty index: never fail forever.
+    if (GrowMapLocked()) continue;
+    map_full_recovery_ = true;
+    uint64_t wanted = static_cast<uint64_t>(total_bytes_) / 10 + 1, freed = 0;
+    for (int round = 0; round < 16 && freed < wanted; ++round) {
+      uint64_t n = EvictBatchLocked(wanted - freed, kRecoveryBatchEntries);
+      if (n == 0) break;
+      freed += n;
+    }
+    map_full_recovery_ = false;
+    if (freed == 0) ResetIndexLocked();
   }
   if (rc != MDB_SUCCESS) return MdbError(rc, what);
   return OkStatus();
+}
+
+uint64_t BlockCache::IndexBytesLocked() {
+  std::shared_lock env_lock(env_mu_);
+  Result<Txn> txn = Txn::Begin(env_.get(), true);
+  if (!txn) return 0;
+  uint64_t pages = 0, page_size = 4096;
+  // MAIN_DBI (1) holds the named DBs; FREE_DBI (0) the free list.
+  for (MDB_dbi dbi : {MDB_dbi{0}, MDB_dbi{1}, dbi_info_, dbi_objects_,
+                      dbi_blocks_, dbi_meta_, dbi_lru_}) {
+    MDB_stat st{};
+    if (mdb_stat(txn->get(), dbi, &st) != MDB_SUCCESS) continue;
+    pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    page_size = st.ms_psize;
+  }
+  return pages * page_size;
 }
 
 bool BlockCache::GrowMapLocked() {
@@ -278,26 +305,40 @@ std::optional<uint64_t> BlockCache::FreeSpace() const {
 // Over the limits, evicts in LRU order down to 95% of max_bytes (and 5% of
 // max_bytes above the free-space floor), so eviction runs once per many
 // inserts instead of once per insert.
-void BlockCache::EvictIfNeededLocked() {
+void BlockCache::EvictIfNeededLocked(uint64_t incoming) {
   uint64_t wanted = 0;
   uint64_t bytes = static_cast<uint64_t>(std::max<int64_t>(total_bytes_, 0));
   if (bytes > options_.max_bytes) {
     wanted = bytes - options_.max_bytes * 95 / 100;
   }
   std::optional<uint64_t> free = FreeSpace();
-  if (free && *free < options_.min_free_bytes) {
-    uint64_t slack =
-        std::max<uint64_t>(options_.max_bytes / 20, options_.block_size);
-    wanted = std::max(wanted, options_.min_free_bytes - *free + slack);
+  if (free && *free < options_.min_free_bytes + incoming) {
+    // Slack so that the floor is not hit again by the next insert; bounded
+    // by the floor itself for tiny disks.
+    uint64_t slack = std::min(
+        std::max<uint64_t>(options_.max_bytes / 20, options_.block_size),
+        std::max<uint64_t>(options_.min_free_bytes / 4, options_.block_size));
+    wanted =
+        std::max(wanted, options_.min_free_bytes + incoming - *free + slack);
   }
+  // At the largest map, keep 40% of it free: a txn that deletes also needs
+  // new pages (copy-on-write) and pages freed by recent txns are not yet
+  // reusable, so a map full of live pages cannot even evict.
+  if (map_bytes_ >= options_.max_map_bytes &&
+      IndexBytesLocked() > map_bytes_ / 10 * 6) {
+    wanted = std::max<uint64_t>(wanted, bytes / 8 + 1);
+  }
+  if (wanted == 0) return;
+  FlushLocked();  // evict by the latest access times, not stale ones
   for (int round = 0; wanted > 0 && round < 1000; ++round) {
-    uint64_t freed = EvictBatchLocked(wanted);
+    uint64_t freed = EvictBatchLocked(wanted, kEvictBatchEntries);
     if (freed == 0) break;
     wanted -= std::min(wanted, freed);
   }
 }
 
-uint64_t BlockCache::EvictBatchLocked(uint64_t bytes_wanted) {
+uint64_t BlockCache::EvictBatchLocked(uint64_t bytes_wanted,
+                                      size_t max_entries) {
   uint64_t freed = 0;
   Status s = RunWriteLocked(
       [&](Txn& txn, Delta& delta) {
@@ -305,7 +346,7 @@ uint64_t BlockCache::EvictBatchLocked(uint64_t bytes_wanted) {
         Cursor cursor(txn, dbi_lru_);
         size_t visited = 0;
         for (bool ok = cursor.First();
-             ok && freed < bytes_wanted && visited < kEvictBatchEntries;
+             ok && freed < bytes_wanted && visited < max_entries;
              ok = cursor.Next(), ++visited) {
           std::string entry(cursor.value());
           if (entry.size() == 25 && entry[0] == 'b') {
