@@ -186,12 +186,10 @@ std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
   if (bad) {
     bool doomed = rec.length == expected && !pin;  // being evicted: plain miss
     pin.reset();
-    if (!doomed) {
-      dropped_bad_.fetch_add(1, std::memory_order_relaxed);
-      LogError("dropping bad block " + std::to_string(block_no) + " of " +
+    if (!doomed && DropBlock(id, block_no, rec.seq)) {
+      LogError("dropped bad block " + std::to_string(block_no) + " of " +
                std::string(version.key) + " (etag " +
                std::string(version.etag) + ")");
-      DropBlock(id, block_no);
     }
     if (count) CountLookup(false);
     return std::nullopt;
@@ -271,6 +269,12 @@ void BlockCache::Insert(const VersionRef& version, uint64_t block_no,
   p.crc = Crc32c(bytes);
   p.object_size = version.size;
   p.key = std::string(version.key);
+  // Pinned from before the write until after the commit, so that an
+  // eviction of the old entry of this block cannot punch a hole into the
+  // bytes we are writing; a block being evicted right now is skipped.
+  bool verified_unused = false;
+  p.pin = PinBlock(BlockTag{p.id.Prefix64(), block_no}, &verified_unused);
+  if (!p.pin) return;
   Result<SharedFd> fd = files_.Open(p.id, true);
   if (!fd || !PwriteFull((*fd)->get(), bytes, block_no * options_.block_size)) {
     insert_errors_.fetch_add(1, std::memory_order_relaxed);

@@ -206,6 +206,7 @@ class BlockCache {
     uint64_t object_size = 0;
     std::string key;
     SharedFd fd;
+    std::shared_ptr<void> pin;
   };
   struct Touch {
     char type;        // 'b' or 'm'
@@ -226,7 +227,10 @@ class BlockCache {
                                          bool count);
   std::shared_ptr<void> PinBlock(const BlockTag& tag, bool* verified);
   void MarkVerified(const BlockTag& tag);
-  void DropBlock(const VersionId& id, uint64_t block_no);
+  // Drops block_no of id if its index entry still has access seq `seq`
+  // (kAnySeq: whatever it has); counts it in dropped_bad. True if dropped.
+  static constexpr uint64_t kAnySeq = ~0ull;
+  bool DropBlock(const VersionId& id, uint64_t block_no, uint64_t seq);
   void NoteTouch(char type, std::string key);
   void CountLookup(bool hit);
   void MaybeFlushTouches();

@@ -331,9 +331,7 @@ VerifyResult BlockCache::Verify(
       ++result.checked;
       if (n != static_cast<ssize_t>(buf.size()) ||
           Crc32c(buf) != item.rec.crc) {
-        ++result.bad;
-        dropped_bad_.fetch_add(1, std::memory_order_relaxed);
-        DropBlock(id, block_no);
+        if (DropBlock(id, block_no, item.rec.seq)) ++result.bad;
       }
       if (progress && result.checked % 64 == 0)
         progress(result.checked, std::max(total, result.checked));

@@ -187,6 +187,15 @@ void BlockCache::CommitPendingLocked() {
     batch.swap(pending_);
   }
   if (batch.empty()) return;
+  // Accesses that happened before these inserts must get older seqs than
+  // the inserts, or the LRU order would be wrong (a txn without fsync under
+  // MDB_NOSYNC is cheap).
+  bool touched;
+  {
+    std::lock_guard lock(mem_mu_);
+    touched = !touches_.empty();
+  }
+  if (touched) FlushLocked();
   Status s = RunWriteLocked(
       [&](Txn& txn, Delta& delta) {
         for (const PendingBlock& p : batch) {
@@ -388,14 +397,31 @@ uint64_t BlockCache::EvictBatchLocked(uint64_t bytes_wanted,
   return freed;
 }
 
-void BlockCache::DropBlock(const VersionId& id, uint64_t block_no) {
+bool BlockCache::DropBlock(const VersionId& id, uint64_t block_no,
+                           uint64_t seq) {
   std::lock_guard writer(writer_mu_);
+  bool dropped = false;
   Status s = RunWriteLocked(
       [&](Txn& txn, Delta& delta) {
+        // Only the entry that was found bad: one evicted or re-inserted
+        // meanwhile (a lookup racing with eviction reads a punched hole) is
+        // left alone.
+        std::string_view value;
+        BlockRecord rec;
+        int rc = txn.Get(dbi_blocks_, BlockKey(id, block_no), &value);
+        if (rc == MDB_NOTFOUND) return MDB_SUCCESS;
+        if (rc != MDB_SUCCESS) return rc;
+        if (BlockRecord::Decode(value, &rec) && rec.seq != seq &&
+            seq != kAnySeq) {
+          return MDB_SUCCESS;
+        }
+        dropped = true;
         return RemoveBlockInTxn(txn, id, block_no, delta, true);
       },
       "drop block");
   if (!s) LogError(s.error().message);
+  if (dropped) dropped_bad_.fetch_add(1, std::memory_order_relaxed);
+  return s.ok() && dropped;
 }
 
 }  // namespace repofs::cache
