@@ -221,9 +221,9 @@ Status DownloadToFile(const TransferContext& ctx, const std::string& key,
     inflight.pop_front();
     if (!status && !failure) failure = status.error();
   };
+  if (size <= range) return DownloadRange(client, key, etag, 0, size, size, fd);
   for (uint64_t offset = 0; offset < size && !failure; offset += range) {
     const uint64_t length = std::min(range, size - offset);
-    if (size <= range) return DownloadRange(client, key, etag, 0, size, size, fd);
     inflight.push_back(ctx.pool.Async([&client, &key, &etag, offset, length, size, fd] {
       return DownloadRange(client, key, etag, offset, length, size, fd);
     }));

@@ -40,6 +40,7 @@ Status PendingObject::LoadFrom(const std::string& etag, uint64_t size) {
   std::unique_lock lock(s.mu);
   s.cv.wait(lock, [&] { return !s.busy; });
   s.StopStreamingLocked();
+  s.stream_error.reset();  // it was about the content being replaced
   s.busy = true;
   const std::string key = s.key;
   lock.unlock();

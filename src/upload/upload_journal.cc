@@ -40,7 +40,9 @@ Status ReadWholeFile(const std::string& path, std::string* out) {
 }
 
 // Applies the journal lines in `text` to `pending`; bad lines are skipped.
-void Replay(const std::string& text, PendingMap* pending, uint64_t* sequence) {
+void Replay(std::string text, PendingMap* pending, uint64_t* sequence) {
+  // A last line without its newline was torn by a crash mid-append.
+  text.erase(text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1);
   for (const std::string& line : Split(text, '\n')) {
     std::vector<std::string> fields = Split(line, ' ');
     if (fields.size() == 3 && fields[0] == "started") {
