@@ -30,7 +30,8 @@ Result<std::vector<CompletedPart>> UploadParts(const TransferContext& ctx,
                                                const std::string& upload_id,
                                                int fd, uint64_t size) {
   const uint64_t part_size = PartSizeFor(size, ctx.options.part_size);
-  const size_t window = static_cast<size_t>(std::max(1, ctx.options.parallelism));
+  const size_t window =
+      static_cast<size_t>(std::max(1, ctx.options.parallelism));
   std::vector<CompletedPart> parts;
   std::deque<std::future<S3Result<std::string>>> inflight;
   std::optional<S3Error> failure;
@@ -48,11 +49,13 @@ Result<std::vector<CompletedPart>> UploadParts(const TransferContext& ctx,
   ObjectClient& client = ctx.client;
   for (uint64_t offset = 0; offset < size && !failure; offset += part_size) {
     const int number = static_cast<int>(parts.size()) + 1;
-    const Payload body = Payload::FromFile(fd, offset, std::min(part_size, size - offset));
+    const Payload body =
+        Payload::FromFile(fd, offset, std::min(part_size, size - offset));
     parts.push_back(CompletedPart{number, ""});
-    inflight.push_back(ctx.pool.Async([&client, &key, &upload_id, number, body] {
-      return client.UploadPart(key, upload_id, number, body);
-    }));
+    inflight.push_back(
+        ctx.pool.Async([&client, &key, &upload_id, number, body] {
+          return client.UploadPart(key, upload_id, number, body);
+        }));
     while (inflight.size() >= window) collect_one();
   }
   while (!inflight.empty()) collect_one();
@@ -77,8 +80,8 @@ Error WriteError(const S3Error& error, bool if_none_match) {
   return out;
 }
 
-Result<std::string> StartUpload(const TransferContext& ctx, const std::string& key,
-                                const PutOptions& put) {
+Result<std::string> StartUpload(const TransferContext& ctx,
+                                const std::string& key, const PutOptions& put) {
   PutOptions create = put;
   create.if_none_match = false;  // checked by HEAD before Complete
   auto upload = ctx.client.CreateMultipartUpload(key, create);
@@ -105,7 +108,8 @@ void AbortUpload(const TransferContext& ctx, const std::string& key,
   if (ctx.journal != nullptr) (void)ctx.journal->Remove(upload_id);
 }
 
-Result<WriteResult> CompleteUpload(const TransferContext& ctx, const std::string& key,
+Result<WriteResult> CompleteUpload(const TransferContext& ctx,
+                                   const std::string& key,
                                    const std::string& upload_id,
                                    const std::vector<CompletedPart>& parts,
                                    bool if_none_match) {
@@ -113,7 +117,8 @@ Result<WriteResult> CompleteUpload(const TransferContext& ctx, const std::string
     // Race: a key created between this HEAD and the Complete is replaced.
     auto head = ctx.client.HeadObject(key);
     if (!head) return ToError(head.error());
-    if (head->has_value()) return Error{EEXIST, key + " exists (If-None-Match)"};
+    if (head->has_value())
+      return Error{EEXIST, key + " exists (If-None-Match)"};
   }
   auto done = ctx.client.CompleteMultipartUpload(key, upload_id, parts);
   if (!done) return WriteError(done.error(), if_none_match);
@@ -125,20 +130,24 @@ Result<WriteResult> CompleteUpload(const TransferContext& ctx, const std::string
   return result;
 }
 
-Result<WriteResult> UploadFile(const TransferContext& ctx, const std::string& key,
-                               int fd, uint64_t size, const PutOptions& put) {
+Result<WriteResult> UploadFile(const TransferContext& ctx,
+                               const std::string& key, int fd, uint64_t size,
+                               const PutOptions& put) {
   if (size < ctx.options.multipart_threshold || size == 0) {
-    auto put_result = ctx.client.PutObject(key, Payload::FromFile(fd, 0, size), put);
+    auto put_result =
+        ctx.client.PutObject(key, Payload::FromFile(fd, 0, size), put);
     if (!put_result && put.if_none_match &&
         put_result.error().code == S3ErrorCode::kNotImplemented) {
       // The endpoint has no conditional PUT: HEAD, then an unconditional
       // PUT (same race as the multipart check).
       auto head = ctx.client.HeadObject(key);
       if (!head) return ToError(head.error());
-      if (head->has_value()) return Error{EEXIST, key + " exists (If-None-Match)"};
+      if (head->has_value())
+        return Error{EEXIST, key + " exists (If-None-Match)"};
       PutOptions plain = put;
       plain.if_none_match = false;
-      put_result = ctx.client.PutObject(key, Payload::FromFile(fd, 0, size), plain);
+      put_result =
+          ctx.client.PutObject(key, Payload::FromFile(fd, 0, size), plain);
     }
     if (!put_result) return WriteError(put_result.error(), put.if_none_match);
     WriteResult result = *put_result;
@@ -157,11 +166,13 @@ Result<WriteResult> UploadFile(const TransferContext& ctx, const std::string& ke
   return result;
 }
 
-Status FillWriteResult(ObjectClient& client, const std::string& key, WriteResult* result) {
+Status FillWriteResult(ObjectClient& client, const std::string& key,
+                       WriteResult* result) {
   if (!result->etag.empty() && result->last_modified != 0) return OkStatus();
   auto head = client.HeadObject(key);
   if (!head) return Prefixed(ToError(head.error()), "HEAD after upload");
-  if (!head->has_value()) return Error{EIO, key + " vanished right after its upload"};
+  if (!head->has_value())
+    return Error{EIO, key + " vanished right after its upload"};
   const ObjectInfo& info = **head;
   if (result->etag.empty()) result->etag = info.etag;
   if (result->last_modified == 0) result->last_modified = info.last_modified;
@@ -170,8 +181,9 @@ Status FillWriteResult(ObjectClient& client, const std::string& key, WriteResult
 
 namespace {
 
-Status DownloadRange(ObjectClient& client, const std::string& key, const std::string& etag,
-                     uint64_t offset, uint64_t length, uint64_t size, int fd) {
+Status DownloadRange(ObjectClient& client, const std::string& key,
+                     const std::string& etag, uint64_t offset, uint64_t length,
+                     uint64_t size, int fd) {
   GetRequest request{key, offset, length, etag};
   uint64_t pos = offset;
   std::optional<Error> write_error;
@@ -183,7 +195,8 @@ Status DownloadRange(ObjectClient& client, const std::string& key, const std::st
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         int err = errno;
-        write_error = Error{err, std::string("write to staging file: ") + strerror(err)};
+        write_error =
+            Error{err, std::string("write to staging file: ") + strerror(err)};
         return false;
       }
       done += static_cast<size_t>(n);
@@ -195,13 +208,15 @@ Status DownloadRange(ObjectClient& client, const std::string& key, const std::st
   if (!got) {
     Error error = ToError(got.error());
     S3ErrorCode code = got.error().code;
-    if (code == S3ErrorCode::kPreconditionFailed || code == S3ErrorCode::kNoSuchKey) {
+    if (code == S3ErrorCode::kPreconditionFailed ||
+        code == S3ErrorCode::kNoSuchKey) {
       error.errno_value = EIO;  // the version we were asked for is gone
     }
     return error;
   }
   if (got->size != size || pos != offset + length) {
-    return Error{EIO, key + ": version " + etag + " does not have the expected size"};
+    return Error{
+        EIO, key + ": version " + etag + " does not have the expected size"};
   }
   return OkStatus();
 }
@@ -212,7 +227,8 @@ Status DownloadToFile(const TransferContext& ctx, const std::string& key,
                       const std::string& etag, uint64_t size, int fd) {
   if (size == 0) return OkStatus();
   const uint64_t range = std::max<uint64_t>(ctx.options.part_size, 1);
-  const size_t window = static_cast<size_t>(std::max(1, ctx.options.parallelism));
+  const size_t window =
+      static_cast<size_t>(std::max(1, ctx.options.parallelism));
   ObjectClient& client = ctx.client;
   std::deque<std::future<Status>> inflight;
   std::optional<Error> failure;
@@ -224,9 +240,10 @@ Status DownloadToFile(const TransferContext& ctx, const std::string& key,
   if (size <= range) return DownloadRange(client, key, etag, 0, size, size, fd);
   for (uint64_t offset = 0; offset < size && !failure; offset += range) {
     const uint64_t length = std::min(range, size - offset);
-    inflight.push_back(ctx.pool.Async([&client, &key, &etag, offset, length, size, fd] {
-      return DownloadRange(client, key, etag, offset, length, size, fd);
-    }));
+    inflight.push_back(
+        ctx.pool.Async([&client, &key, &etag, offset, length, size, fd] {
+          return DownloadRange(client, key, etag, offset, length, size, fd);
+        }));
     while (inflight.size() >= window) collect_one();
   }
   while (!inflight.empty()) collect_one();

@@ -14,16 +14,18 @@ constexpr uint64_t kMinPartSize = 5ull << 20;  // S3's minimum (but the last)
 }  // namespace
 
 Result<std::unique_ptr<PendingObject>> PendingObject::Create(
-    std::shared_ptr<ObjectClient> client, ThreadPool& pool, UploadJournal* journal,
-    const UploadOptions& options, std::string key) {
+    std::shared_ptr<ObjectClient> client, ThreadPool& pool,
+    UploadJournal* journal, const UploadOptions& options, std::string key) {
   if (options.part_size < kMinPartSize || options.parallelism < 1) {
-    return Error{EINVAL, "upload part size must be >= 5 MiB and parallelism >= 1"};
+    return Error{EINVAL,
+                 "upload part size must be >= 5 MiB and parallelism >= 1"};
   }
   auto file = StagingFile::Create(options.staging_dir);
   if (!file) return file.error();
   std::unique_ptr<PendingObject> object(new PendingObject());
-  object->state_ = std::make_unique<State>(std::move(client), pool, journal, options,
-                                           std::move(key), std::move(*file));
+  object->state_ =
+      std::make_unique<State>(std::move(client), pool, journal, options,
+                              std::move(key), std::move(*file));
   return object;
 }
 
@@ -45,7 +47,8 @@ Status PendingObject::LoadFrom(const std::string& etag, uint64_t size) {
   const std::string key = s.key;
   lock.unlock();
   Status status = s.file.Resize(0);
-  if (status) status = DownloadToFile(s.Context(), key, etag, size, s.file.fd());
+  if (status)
+    status = DownloadToFile(s.Context(), key, etag, size, s.file.fd());
   if (status) status = s.file.Resize(size);
   lock.lock();
   if (status) {
@@ -81,7 +84,8 @@ Result<size_t> PendingObject::Read(uint64_t offset, size_t size, char* out) {
   State& s = *state_;
   std::lock_guard lock(s.mu);
   if (offset >= s.size) return size_t{0};
-  const size_t n = static_cast<size_t>(std::min<uint64_t>(size, s.size - offset));
+  const size_t n =
+      static_cast<size_t>(std::min<uint64_t>(size, s.size - offset));
   if (Status read = s.file.ReadAt(offset, n, out); !read) return read.error();
   return n;
 }

@@ -65,10 +65,10 @@ namespace repofs::upload {
 class UploadJournal;
 
 struct UploadOptions {
-  std::string staging_dir;               // must exist; on a local disk
-  uint64_t part_size = 8ull << 20;       // upload_part_size (>= 5 MiB)
+  std::string staging_dir;          // must exist; on a local disk
+  uint64_t part_size = 8ull << 20;  // upload_part_size (>= 5 MiB)
   uint64_t multipart_threshold = 16ull << 20;
-  int parallelism = 4;                   // upload_parallelism: parts in flight per object
+  int parallelism = 4;  // upload_parallelism: parts in flight per object
 };
 
 class PendingObject {

@@ -31,10 +31,10 @@ namespace repofs::upload {
 // put and (once set) upload_id never change, so tasks read them unlocked.
 struct StreamUpload {
   std::string key;
-  PutOptions put;                    // metadata/content type at creation
-  std::string upload_id;             // empty until created
+  PutOptions put;         // metadata/content type at creation
+  std::string upload_id;  // empty until created
   bool creating = false;
-  bool abandoned = false;            // discarded: abort when idle
+  bool abandoned = false;  // discarded: abort when idle
   bool abort_started = false;
   bool final = false;                // Commit is draining: short tail allowed
   int in_flight = 0;                 // the create task + part tasks
@@ -91,19 +91,20 @@ struct PendingObject::State {
   std::mutex commit_mu;  // serializes Commit, LoadFrom, Rekey, Abort
   std::mutex mu;
   std::condition_variable cv;
-  std::string key;                 // GUARDED_BY(mu)
-  PutOptions stream_put;           // GUARDED_BY(mu)
-  uint64_t size = 0;               // GUARDED_BY(mu)
-  bool dirty = false;              // GUARDED_BY(mu)
-  bool busy = false;               // GUARDED_BY(mu): Commit/LoadFrom running
-  int tasks = 0;                   // GUARDED_BY(mu): background tasks
+  std::string key;        // GUARDED_BY(mu)
+  PutOptions stream_put;  // GUARDED_BY(mu)
+  uint64_t size = 0;      // GUARDED_BY(mu)
+  bool dirty = false;     // GUARDED_BY(mu)
+  bool busy = false;      // GUARDED_BY(mu): Commit/LoadFrom running
+  int tasks = 0;          // GUARDED_BY(mu): background tasks
   // Streaming decision for the current cycle.
-  bool stream_eligible = true;     // GUARDED_BY(mu)
-  uint64_t contiguous_end = 0;     // GUARDED_BY(mu): written prefix [0, n)
-  uint64_t streamed_end = 0;       // GUARDED_BY(mu): submitted as parts
-  std::map<uint64_t, uint64_t> written;    // GUARDED_BY(mu): ranges past the prefix
-  std::shared_ptr<StreamUpload> stream;    // GUARDED_BY(mu): current, or null
-  std::optional<Error> stream_error;       // GUARDED_BY(mu): for the next Commit
+  bool stream_eligible = true;  // GUARDED_BY(mu)
+  uint64_t contiguous_end = 0;  // GUARDED_BY(mu): written prefix [0, n)
+  uint64_t streamed_end = 0;    // GUARDED_BY(mu): submitted as parts
+  std::map<uint64_t, uint64_t>
+      written;  // GUARDED_BY(mu): ranges past the prefix
+  std::shared_ptr<StreamUpload> stream;  // GUARDED_BY(mu): current, or null
+  std::optional<Error> stream_error;     // GUARDED_BY(mu): for the next Commit
 };
 
 }  // namespace repofs::upload

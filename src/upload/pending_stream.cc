@@ -77,15 +77,19 @@ void PendingObject::State::ResetCycleLocked() {
   cv.notify_all();
 }
 
-void PendingObject::State::AbandonLocked(const std::shared_ptr<StreamUpload>& s) {
+void PendingObject::State::AbandonLocked(
+    const std::shared_ptr<StreamUpload>& s) {
   s->abandoned = true;
   MaybeAbortLocked(s);
 }
 
-void PendingObject::State::MaybeAbortLocked(const std::shared_ptr<StreamUpload>& s) {
+void PendingObject::State::MaybeAbortLocked(
+    const std::shared_ptr<StreamUpload>& s) {
   // Abort once no part of it is in flight: a part finishing after the abort
   // could otherwise leave storage behind (S3 docs, AbortMultipartUpload).
-  if (!s->abandoned || s->in_flight > 0 || s->upload_id.empty() || s->abort_started) return;
+  if (!s->abandoned || s->in_flight > 0 || s->upload_id.empty() ||
+      s->abort_started)
+    return;
   s->abort_started = true;
   ++tasks;
   pool.Submit([this, s] { RunAbort(s); });
@@ -102,7 +106,8 @@ void PendingObject::State::PumpLocked() {
   if (!stream_eligible) return;
   const uint64_t part_size = options.part_size;
   if (stream == nullptr) {
-    if (contiguous_end < std::max(options.multipart_threshold, part_size)) return;
+    if (contiguous_end < std::max(options.multipart_threshold, part_size))
+      return;
     stream = std::make_shared<StreamUpload>();
     stream->key = key;
     stream->put = stream_put;
@@ -163,8 +168,9 @@ void PendingObject::State::RunCreate(const std::shared_ptr<StreamUpload>& s) {
   cv.notify_all();
 }
 
-void PendingObject::State::RunPart(const std::shared_ptr<StreamUpload>& s, int number,
-                                   uint64_t offset, uint64_t length) {
+void PendingObject::State::RunPart(const std::shared_ptr<StreamUpload>& s,
+                                   int number, uint64_t offset,
+                                   uint64_t length) {
   auto etag = client->UploadPart(s->key, s->upload_id, number,
                                  Payload::FromFile(file.fd(), offset, length));
   std::lock_guard lock(mu);
@@ -191,14 +197,16 @@ std::optional<Result<WriteResult>> PendingObject::State::FinishStreamLocked(
   const std::shared_ptr<StreamUpload> s = stream;
   if (s == nullptr || !stream_eligible) return std::nullopt;
   if (size < options.multipart_threshold || size == 0 ||
-      put.metadata != s->put.metadata || put.content_type != s->put.content_type) {
+      put.metadata != s->put.metadata ||
+      put.content_type != s->put.content_type) {
     StopStreamingLocked();
     return std::nullopt;
   }
   s->final = true;
   PumpLocked();
   cv.wait(lock, [&] {
-    return s->abandoned || (!s->creating && streamed_end == size && s->in_flight == 0);
+    return s->abandoned ||
+           (!s->creating && streamed_end == size && s->in_flight == 0);
   });
   if (s->abandoned) {
     if (!stream_error) return std::nullopt;  // e.g. too many parts: start over
@@ -219,7 +227,8 @@ std::optional<Result<WriteResult>> PendingObject::State::FinishStreamLocked(
   return result;
 }
 
-void PendingObject::State::WaitForTasksLocked(std::unique_lock<std::mutex>& lock) {
+void PendingObject::State::WaitForTasksLocked(
+    std::unique_lock<std::mutex>& lock) {
   cv.wait(lock, [&] { return tasks == 0; });
 }
 

@@ -42,7 +42,9 @@ Status ReadWholeFile(const std::string& path, std::string* out) {
 // Applies the journal lines in `text` to `pending`; bad lines are skipped.
 void Replay(std::string text, PendingMap* pending, uint64_t* sequence) {
   // A last line without its newline was torn by a crash mid-append.
-  text.erase(text.find_last_of('\n') == std::string::npos ? 0 : text.find_last_of('\n') + 1);
+  text.erase(text.find_last_of('\n') == std::string::npos
+                 ? 0
+                 : text.find_last_of('\n') + 1);
   for (const std::string& line : Split(text, '\n')) {
     std::vector<std::string> fields = Split(line, ' ');
     if (fields.size() == 3 && fields[0] == "started") {
@@ -81,7 +83,8 @@ std::vector<std::pair<uint64_t, std::pair<std::string, std::string>>> Ordered(
 // Writes `text` to path.tmp, syncs it and renames it over `path`.
 Status ReplaceFile(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  UniqueFd fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return ErrnoError("create " + tmp);
   size_t done = 0;
   while (done < text.size()) {
@@ -91,16 +94,19 @@ Status ReplaceFile(const std::string& path, const std::string& text) {
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd.get()) != 0) return ErrnoError("fsync " + tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename " + tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return ErrnoError("rename " + tmp);
   std::string dir = path.substr(0, path.find_last_of('/') + 1);
-  UniqueFd dir_fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir_fd(::open(dir.empty() ? "." : dir.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.valid()) (void)::fsync(dir_fd.get());  // best effort
   return OkStatus();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<UploadJournal>> UploadJournal::Open(const std::string& path) {
+Result<std::unique_ptr<UploadJournal>> UploadJournal::Open(
+    const std::string& path) {
   std::string text;
   if (Status read = ReadWholeFile(path, &text); !read) return read.error();
   PendingMap pending;
@@ -111,11 +117,14 @@ Result<std::unique_ptr<UploadJournal>> UploadJournal::Open(const std::string& pa
     compacted += StartedLine(entry.first, entry.second);
   }
   if (compacted != text) {
-    if (Status replaced = ReplaceFile(path, compacted); !replaced) return replaced.error();
+    if (Status replaced = ReplaceFile(path, compacted); !replaced)
+      return replaced.error();
   }
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!fd.valid()) return ErrnoError("open " + path);
-  std::unique_ptr<UploadJournal> journal(new UploadJournal(path, std::move(fd)));
+  std::unique_ptr<UploadJournal> journal(
+      new UploadJournal(path, std::move(fd)));
   journal->pending_ = std::move(pending);
   journal->next_sequence_ = sequence;
   journal->file_bytes_ = compacted.size();
@@ -131,11 +140,13 @@ Status UploadJournal::AppendLocked(const std::string& line, bool sync) {
     done += static_cast<size_t>(n);
   }
   file_bytes_ += line.size();
-  if (sync && ::fdatasync(fd_.get()) != 0) return ErrnoError("fdatasync " + path_);
+  if (sync && ::fdatasync(fd_.get()) != 0)
+    return ErrnoError("fdatasync " + path_);
   return OkStatus();
 }
 
-Status UploadJournal::Add(const std::string& key, const std::string& upload_id) {
+Status UploadJournal::Add(const std::string& key,
+                          const std::string& upload_id) {
   std::lock_guard lock(mu_);
   pending_[upload_id] = {next_sequence_++, key};
   return AppendLocked(StartedLine(key, upload_id), /*sync=*/true);
@@ -164,11 +175,13 @@ std::vector<MultipartUploadInfo> UploadJournal::Pending() const {
   return out;
 }
 
-Result<size_t> AbortJournaledUploads(ObjectClient& client, UploadJournal& journal) {
+Result<size_t> AbortJournaledUploads(ObjectClient& client,
+                                     UploadJournal& journal) {
   size_t removed = 0;
   std::optional<Error> first_failure;
   for (const MultipartUploadInfo& upload : journal.Pending()) {
-    S3Status aborted = client.AbortMultipartUpload(upload.key, upload.upload_id);
+    S3Status aborted =
+        client.AbortMultipartUpload(upload.key, upload.upload_id);
     if (!aborted && aborted.error().code != S3ErrorCode::kNoSuchUpload) {
       REPOFS_LOG(kWarning) << "aborting journaled upload of " << upload.key
                            << ": " << ToError(aborted.error()).message;

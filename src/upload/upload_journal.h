@@ -53,16 +53,18 @@ class UploadJournal {
   const std::string& path() const { return path_; }
 
  private:
-  UploadJournal(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  UploadJournal(std::string path, UniqueFd fd)
+      : path_(std::move(path)), fd_(std::move(fd)) {}
   Status AppendLocked(const std::string& line, bool sync);
 
   const std::string path_;
   mutable std::mutex mu_;
-  UniqueFd fd_;                               // GUARDED_BY(mu_), O_APPEND
-  uint64_t file_bytes_ = 0;                   // GUARDED_BY(mu_)
-  uint64_t next_sequence_ = 0;                // GUARDED_BY(mu_)
+  UniqueFd fd_;                 // GUARDED_BY(mu_), O_APPEND
+  uint64_t file_bytes_ = 0;     // GUARDED_BY(mu_)
+  uint64_t next_sequence_ = 0;  // GUARDED_BY(mu_)
   // upload_id -> (order of Add, key).
-  std::map<std::string, std::pair<uint64_t, std::string>> pending_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::pair<uint64_t, std::string>>
+      pending_;  // GUARDED_BY(mu_)
 };
 
 // Aborts every upload pending in `journal` (run at mount, before anything

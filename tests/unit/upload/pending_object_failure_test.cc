@@ -46,7 +46,8 @@ TEST_F(PendingObjectFailureTest, TailPartFailureAtCommit) {
 }
 
 TEST_F(PendingObjectFailureTest, CompleteFailureLeavesNothing) {
-  failing_->FailNext("CompleteMultipartUpload", 1, FailureObjectClient::ServerError());
+  failing_->FailNext("CompleteMultipartUpload", 1,
+                     FailureObjectClient::ServerError());
   auto object = NewObject("complete");
   ASSERT_NE(object, nullptr);
   const std::string data = RandomBytes(11 * kMiB, 23);
@@ -62,8 +63,9 @@ TEST_F(PendingObjectFailureTest, CompleteFailureLeavesNothing) {
 }
 
 TEST_F(PendingObjectFailureTest, CreateFailureIsReportedAtCommit) {
-  failing_->FailNext("CreateMultipartUpload", 1,
-                     S3Error{S3ErrorCode::kAccessDenied, 403, "AccessDenied", "no", ""});
+  failing_->FailNext(
+      "CreateMultipartUpload", 1,
+      S3Error{S3ErrorCode::kAccessDenied, 403, "AccessDenied", "no", ""});
   auto object = NewObject("denied");
   ASSERT_NE(object, nullptr);
   WriteAll(*object, RandomBytes(11 * kMiB, 24));
@@ -97,7 +99,8 @@ TEST_F(PendingObjectFailureTest, CommitUploadPartFailureAbortsTheUpload) {
   const size_t chunk = 64 * 1024;
   for (size_t first : {chunk, size_t{0}}) {
     for (size_t pos = first; pos < data.size(); pos += 2 * chunk) {
-      ASSERT_TRUE(object->Write(pos, std::string_view(data).substr(pos, chunk)).ok());
+      ASSERT_TRUE(
+          object->Write(pos, std::string_view(data).substr(pos, chunk)).ok());
     }
   }
   EXPECT_FALSE(object->Streaming());
@@ -119,17 +122,21 @@ class EmptyCompleteEtagClient final : public ObjectClient {
   explicit EmptyCompleteEtagClient(std::shared_ptr<FakeObjectClient> inner)
       : inner_(std::move(inner)) {}
   S3Status HeadBucket() override { return inner_->HeadBucket(); }
-  S3Result<std::optional<ObjectInfo>> HeadObject(const std::string& key) override {
+  S3Result<std::optional<ObjectInfo>> HeadObject(
+      const std::string& key) override {
     return inner_->HeadObject(key);
   }
-  S3Result<ObjectInfo> GetObject(const GetRequest& r, const DataSink& sink) override {
+  S3Result<ObjectInfo> GetObject(const GetRequest& r,
+                                 const DataSink& sink) override {
     return inner_->GetObject(r, sink);
   }
   S3Result<WriteResult> PutObject(const std::string& key, const Payload& body,
                                   const PutOptions& options) override {
     return inner_->PutObject(key, body, options);
   }
-  S3Status DeleteObject(const std::string& key) override { return inner_->DeleteObject(key); }
+  S3Status DeleteObject(const std::string& key) override {
+    return inner_->DeleteObject(key);
+  }
   S3Result<std::vector<std::string>> DeleteObjects(
       const std::vector<std::string>& keys) override {
     return inner_->DeleteObjects(keys);
@@ -138,17 +145,22 @@ class EmptyCompleteEtagClient final : public ObjectClient {
                                    const CopyOptions& o) override {
     return inner_->CopyObject(s, d, o);
   }
-  S3Result<ListPage> ListObjects(const ListRequest& r) override { return inner_->ListObjects(r); }
+  S3Result<ListPage> ListObjects(const ListRequest& r) override {
+    return inner_->ListObjects(r);
+  }
   S3Result<std::string> CreateMultipartUpload(const std::string& key,
                                               const PutOptions& o) override {
     return inner_->CreateMultipartUpload(key, o);
   }
-  S3Result<std::string> UploadPart(const std::string& key, const std::string& id, int n,
+  S3Result<std::string> UploadPart(const std::string& key,
+                                   const std::string& id, int n,
                                    const Payload& body) override {
     return inner_->UploadPart(key, id, n, body);
   }
-  S3Result<std::string> UploadPartCopy(const std::string& key, const std::string& id, int n,
-                                       const std::string& src, uint64_t off, uint64_t len,
+  S3Result<std::string> UploadPartCopy(const std::string& key,
+                                       const std::string& id, int n,
+                                       const std::string& src, uint64_t off,
+                                       uint64_t len,
                                        const std::string& if_match) override {
     return inner_->UploadPartCopy(key, id, n, src, off, len, if_match);
   }
@@ -159,7 +171,8 @@ class EmptyCompleteEtagClient final : public ObjectClient {
     if (!done) return done;
     return WriteResult{};
   }
-  S3Status AbortMultipartUpload(const std::string& key, const std::string& id) override {
+  S3Status AbortMultipartUpload(const std::string& key,
+                                const std::string& id) override {
     return inner_->AbortMultipartUpload(key, id);
   }
   S3Result<std::vector<MultipartUploadInfo>> ListMultipartUploads(
@@ -176,7 +189,8 @@ class EmptyCompleteEtagClient final : public ObjectClient {
 
 TEST_F(PendingObjectFailureTest, EmptyCompleteEtagIsFilledByHead) {
   auto client = std::make_shared<EmptyCompleteEtagClient>(fake_);
-  auto object = PendingObject::Create(client, pool_, journal_.get(), options_, "rgw");
+  auto object =
+      PendingObject::Create(client, pool_, journal_.get(), options_, "rgw");
   ASSERT_TRUE(object.has_value());
   WriteAll(**object, RandomBytes(11 * kMiB, 26));
   auto result = (*object)->Commit(PutOptions{});

@@ -1,10 +1,11 @@
 // PendingObject: staging, streaming multipart, upload-at-commit fallbacks.
+#include "upload/pending_object.h"
+
 #include <dirent.h>
 
 #include <thread>
 #include <vector>
 
-#include "upload/pending_object.h"
 #include "upload_test_support.h"
 
 namespace repofs::upload::test {
@@ -12,7 +13,9 @@ namespace {
 
 using PendingObjectTest = UploadTest;
 
-Result<WriteResult> CommitPlain(PendingObject& object) { return object.Commit(PutOptions{}); }
+Result<WriteResult> CommitPlain(PendingObject& object) {
+  return object.Commit(PutOptions{});
+}
 
 TEST_F(PendingObjectTest, StagingFileLeavesNoNameBehind) {
   auto object = NewObject("k");
@@ -23,7 +26,8 @@ TEST_F(PendingObjectTest, StagingFileLeavesNoNameBehind) {
   DIR* dir = opendir(options_.staging_dir.c_str());
   ASSERT_NE(dir, nullptr);
   while (dirent* entry = readdir(dir)) {
-    if (std::string(entry->d_name) != "." && std::string(entry->d_name) != "..") ++names;
+    if (std::string(entry->d_name) != "." && std::string(entry->d_name) != "..")
+      ++names;
   }
   closedir(dir);
   EXPECT_EQ(names, 0u);
@@ -31,7 +35,8 @@ TEST_F(PendingObjectTest, StagingFileLeavesNoNameBehind) {
 
 TEST_F(PendingObjectTest, RejectsTooSmallParts) {
   options_.part_size = 1 * kMiB;
-  auto object = PendingObject::Create(failing_, pool_, journal_.get(), options_, "k");
+  auto object =
+      PendingObject::Create(failing_, pool_, journal_.get(), options_, "k");
   ASSERT_FALSE(object.has_value());
   EXPECT_EQ(object.error().errno_value, EINVAL);
 }
@@ -108,8 +113,12 @@ TEST_F(PendingObjectTest, SlightlyReorderedWritesStillStream) {
   const std::string data = RandomBytes(20 * kMiB, 3);
   const size_t chunk = 128 * 1024;
   for (size_t pos = 0; pos < data.size(); pos += 2 * chunk) {  // pairs swapped
-    ASSERT_TRUE(object->Write(pos + chunk, std::string_view(data).substr(pos + chunk, chunk)).ok());
-    ASSERT_TRUE(object->Write(pos, std::string_view(data).substr(pos, chunk)).ok());
+    ASSERT_TRUE(object
+                    ->Write(pos + chunk,
+                            std::string_view(data).substr(pos + chunk, chunk))
+                    .ok());
+    ASSERT_TRUE(
+        object->Write(pos, std::string_view(data).substr(pos, chunk)).ok());
   }
   EXPECT_TRUE(object->Streaming());
   EXPECT_TRUE(WaitFor([&] { return Count("UploadPart") == 4; }));
@@ -224,7 +233,8 @@ TEST_F(PendingObjectTest, ConcurrentWritersAtDisjointOffsets) {
   const size_t chunk = 64 * 1024;
   auto writer = [&](size_t first) {
     for (size_t pos = first * chunk; pos < data.size(); pos += 2 * chunk) {
-      EXPECT_TRUE(object->Write(pos, std::string_view(data).substr(pos, chunk)).ok());
+      EXPECT_TRUE(
+          object->Write(pos, std::string_view(data).substr(pos, chunk)).ok());
     }
   };
   std::thread a(writer, 0);

@@ -35,7 +35,8 @@ TEST_F(UploadJournalTest, AddRemoveReopenCompacts) {
     ASSERT_TRUE((*journal)->Add("x", "id3").ok());
     ASSERT_TRUE((*journal)->Remove("id1").ok());
     ASSERT_TRUE((*journal)->Remove("unknown").ok());
-    EXPECT_EQ(Ids((*journal)->Pending()), (std::vector<std::string>{"id2", "id3"}));
+    EXPECT_EQ(Ids((*journal)->Pending()),
+              (std::vector<std::string>{"id2", "id3"}));
   }
   EXPECT_NE(ReadFile(path).find("done"), std::string::npos);
   auto journal = UploadJournal::Open(path);
@@ -71,7 +72,9 @@ TEST_F(UploadJournalTest, EmptiedWhenNothingPendingAndLarge) {
   auto journal = UploadJournal::Open(path);
   ASSERT_TRUE(journal.has_value());
   for (int i = 0; i < 400; ++i) {
-    ASSERT_TRUE((*journal)->Add("some/longish/key/name", "id" + std::to_string(i)).ok());
+    ASSERT_TRUE((*journal)
+                    ->Add("some/longish/key/name", "id" + std::to_string(i))
+                    .ok());
     ASSERT_TRUE((*journal)->Remove("id" + std::to_string(i)).ok());
   }
   EXPECT_LT(ReadFile(path).size(), 16u * 1024);
@@ -102,7 +105,8 @@ TEST_F(UploadJournalTest, FailedAbortStaysJournaled) {
   auto a = fake_->CreateMultipartUpload("a", {});
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(journal_->Add("a", *a).ok());
-  failing_->FailNext("AbortMultipartUpload", 1, FailureObjectClient::ServerError());
+  failing_->FailNext("AbortMultipartUpload", 1,
+                     FailureObjectClient::ServerError());
   auto removed = AbortJournaledUploads(*failing_, *journal_);
   ASSERT_FALSE(removed.has_value());
   EXPECT_EQ(removed.error().errno_value, EIO);

@@ -59,7 +59,8 @@ class UploadTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<PendingObject> NewObject(const std::string& key) {
-    auto object = PendingObject::Create(failing_, pool_, journal_.get(), options_, key);
+    auto object =
+        PendingObject::Create(failing_, pool_, journal_.get(), options_, key);
     EXPECT_TRUE(object.has_value()) << object.error().message;
     return object.has_value() ? std::move(*object) : nullptr;
   }
@@ -68,12 +69,15 @@ class UploadTest : public ::testing::Test {
   static void WriteAll(PendingObject& object, const std::string& data,
                        size_t chunk = 1 * kMiB, uint64_t offset = 0) {
     for (size_t pos = 0; pos < data.size(); pos += chunk) {
-      Status status = object.Write(offset + pos, std::string_view(data).substr(pos, chunk));
+      Status status =
+          object.Write(offset + pos, std::string_view(data).substr(pos, chunk));
       ASSERT_TRUE(status.ok()) << status.error().message;
     }
   }
 
-  uint64_t Count(const std::string& op) const { return fake_->RequestCounts()[op]; }
+  uint64_t Count(const std::string& op) const {
+    return fake_->RequestCounts()[op];
+  }
   size_t LeftoverUploads() const {
     auto uploads = fake_->ListMultipartUploads("");
     EXPECT_TRUE(uploads.has_value());
@@ -81,8 +85,10 @@ class UploadTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::shared_ptr<FakeObjectClient> fake_ = std::make_shared<FakeObjectClient>();
-  std::shared_ptr<FailureObjectClient> failing_ = std::make_shared<FailureObjectClient>(fake_);
+  std::shared_ptr<FakeObjectClient> fake_ =
+      std::make_shared<FakeObjectClient>();
+  std::shared_ptr<FailureObjectClient> failing_ =
+      std::make_shared<FailureObjectClient>(fake_);
   ThreadPool pool_{4};
   std::unique_ptr<UploadJournal> journal_;
   UploadOptions options_;
