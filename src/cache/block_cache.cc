@@ -59,19 +59,25 @@ BlockCache::BlockCache(const CacheOptions& options)
       last_flush_(std::chrono::steady_clock::now()) {}
 
 Result<std::unique_ptr<BlockCache>> BlockCache::Open(
-    const CacheOptions& options) {
-  if (options.dir.empty()) return Error{EINVAL, "cache_dir is empty"};
-  if (!ValidBlockSize(options.block_size)) {
-    return Error{EINVAL, "block_size " + std::to_string(options.block_size) +
+    const CacheOptions& requested) {
+  if (requested.dir.empty()) return Error{EINVAL, "cache_dir is empty"};
+  if (requested.block_size != 0 && !ValidBlockSize(requested.block_size)) {
+    return Error{EINVAL, "block_size " + std::to_string(requested.block_size) +
                              " is not a power of two between 4 KiB and 64 MiB"};
   }
-  if (::mkdir(options.dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error{errno, "cannot create cache dir " + options.dir + ": " +
+  if (::mkdir(requested.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error{errno, "cannot create cache dir " + requested.dir + ": " +
                             std::strerror(errno)};
   }
-  std::unique_ptr<BlockCache> cache(new BlockCache(options));
-  Result<UniqueFd> lock = LockCacheDir(options.dir);
+  Result<UniqueFd> lock = LockCacheDir(requested.dir);
   if (!lock) return lock.error();
+  CacheOptions options = requested;
+  if (options.block_size == 0) {
+    std::optional<uint64_t> stored = PeekStoredBlockSize(options.dir);
+    options.block_size =
+        stored && ValidBlockSize(*stored) ? *stored : kDefaultBlockSize;
+  }
+  std::unique_ptr<BlockCache> cache(new BlockCache(options));
   cache->lock_fd_ = std::move(*lock);
   std::string data_dir = options.dir + "/data";
   if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {

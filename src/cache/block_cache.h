@@ -140,6 +140,7 @@ struct VerifyResult {
 class BlockCache {
  public:
   static constexpr uint32_t kSchemaVersion = 1;
+  static constexpr uint64_t kDefaultBlockSize = 1ull << 20;
   static constexpr size_t kTouchBatch = 1024;
   static constexpr std::chrono::milliseconds kTouchFlushInterval{1000};
   static constexpr size_t kMaxMetaIdSize = 400;
@@ -149,7 +150,8 @@ class BlockCache {
   // DIR is in use by another repofs (pid N)"; EINVAL for a bad block_size (not
   // a power of two in [4 KiB, 64 MiB]) or an empty dir; the errno of a failing
   // mkdir/open/LMDB call otherwise.
-  static Result<std::unique_ptr<BlockCache>> Open(const CacheOptions& options);
+  static Result<std::unique_ptr<BlockCache>> Open(
+      const CacheOptions& requested);
   ~BlockCache();  // flushes batched access times and counters
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;

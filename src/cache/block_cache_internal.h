@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,9 @@ struct ObjectRecord {
     return true;
   }
 };
+
+// The block_size recorded in DIR's index (read-only peek), if any.
+std::optional<uint64_t> PeekStoredBlockSize(const std::string& dir);
 
 inline std::string SeqKey(uint64_t seq) {
   std::string out;

@@ -50,6 +50,28 @@ Status WriteStateFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::optional<uint64_t> PeekStoredBlockSize(const std::string& dir) {
+  std::string path = dir + "/index.mdb";
+  if (::access(path.c_str(), F_OK) != 0) return std::nullopt;
+  MDB_env* raw = nullptr;
+  if (mdb_env_create(&raw) != MDB_SUCCESS) return std::nullopt;
+  MdbEnv env(raw);
+  mdb_env_set_maxdbs(raw, 8);
+  if (mdb_env_open(raw, path.c_str(), MDB_RDONLY | MDB_NOSUBDIR | MDB_NOTLS,
+                   0600) != MDB_SUCCESS) {
+    return std::nullopt;
+  }
+  Result<Txn> txn = Txn::Begin(raw, true);
+  MDB_dbi info;
+  std::string_view value;
+  if (!txn || mdb_dbi_open(txn->get(), "info", 0, &info) != MDB_SUCCESS ||
+      txn->Get(info, "block_size", &value) != MDB_SUCCESS ||
+      value.size() != 8) {
+    return std::nullopt;
+  }
+  return GetLe(value, 0, 8);
+}
+
 Status BlockCache::CheckPreviousShutdown() {
   std::string path = options_.dir + "/state";
   std::string state;

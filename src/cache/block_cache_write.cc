@@ -318,7 +318,7 @@ void BlockCache::EvictIfNeededLocked(uint64_t incoming) {
   uint64_t wanted = 0;
   uint64_t bytes = static_cast<uint64_t>(std::max<int64_t>(total_bytes_, 0));
   if (bytes > options_.max_bytes) {
-    wanted = bytes - options_.max_bytes * 95 / 100;
+    wanted = bytes - options_.max_bytes / 100 * 95;
   }
   std::optional<uint64_t> free = FreeSpace();
   if (free && *free < options_.min_free_bytes + incoming) {
