@@ -52,6 +52,9 @@ struct FsOptions {
   AttrSource attr_source = AttrSource::kHead;  // attr_source=head|list
   // Parallel HEADs for entries whose metadata is unknown after a LIST.
   int head_parallelism = 32;
+  // When S3 fails (unreachable, 5xx, after retries), lookups, listings and
+  // opens of what is known are answered beyond their TTL (stale_if_error).
+  bool stale_if_error = true;
 
   ReadaheadOptions readahead;
 };

@@ -125,20 +125,23 @@ std::shared_ptr<const Listing> ListingCache::GetFresh(Ino dir, SteadyTime now) {
   std::lock_guard lock(mu_);
   auto it = listings_.find(dir);
   if (it == listings_.end()) return nullptr;
-  if (it->second->listed_at + ttl_ <= now) {
-    listings_.erase(it);
-    return nullptr;
-  }
+  if (it->second->listed_at + ttl_ <= now) return nullptr;
   return it->second;
+}
+
+std::shared_ptr<const Listing> ListingCache::GetAny(Ino dir) {
+  std::lock_guard lock(mu_);
+  auto it = listings_.find(dir);
+  return it == listings_.end() ? nullptr : it->second;
 }
 
 void ListingCache::Put(Ino dir, std::shared_ptr<const Listing> listing) {
   if (ttl_.count() <= 0) return;
   std::lock_guard lock(mu_);
   const SteadyTime now = listing->listed_at;
-  // Expire old listings so a tree walk does not keep every directory's
-  // listing in memory longer than the TTL.
-  while (!order_.empty() && order_.front().first + ttl_ <= now) {
+  // Drop old listings so a tree walk does not keep every directory's
+  // listing in memory much longer than the TTL.
+  while (!order_.empty() && order_.front().first + ttl_ + kStaleKeep <= now) {
     auto it = listings_.find(order_.front().second);
     if (it != listings_.end() &&
         it->second->listed_at == order_.front().first) {

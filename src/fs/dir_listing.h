@@ -57,12 +57,18 @@ Result<std::shared_ptr<const Listing>> ListDirectory(ObjectClient& client,
                                                      const std::string& dir_key,
                                                      SteadyTime now);
 
-// Recent listings by directory inode, trusted for `ttl`.
+// Recent listings by directory inode, trusted for `ttl`. Expired listings
+// are kept for kStaleKeep more (then dropped as new ones arrive) so that
+// they can answer when S3 is failing (stale-if-error).
 class ListingCache {
  public:
+  static constexpr std::chrono::minutes kStaleKeep{15};
+
   explicit ListingCache(std::chrono::milliseconds ttl);
 
   std::shared_ptr<const Listing> GetFresh(Ino dir, SteadyTime now);
+  // The listing whatever its age (nullptr if none is kept).
+  std::shared_ptr<const Listing> GetAny(Ino dir);
   void Put(Ino dir, std::shared_ptr<const Listing> listing);
   void Erase(Ino dir);
   size_t size() const;

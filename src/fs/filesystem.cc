@@ -232,7 +232,12 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
   } else {
     observed = ProbeKey(*dir_key + std::string(name), now);
   }
-  if (!observed.has_value()) return observed.error();
+  if (!observed.has_value()) {
+    if (auto stale = StaleLookup(parent, name, observed.error(), now)) {
+      return std::move(*stale);
+    }
+    return observed.error();
+  }
   if (!observed->has_value()) {
     negatives_.Add(parent, name, now);
     return NotFound(name);

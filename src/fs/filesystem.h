@@ -171,6 +171,12 @@ class Filesystem {
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
+  // Stale-if-error (filesystem_stale.cc): whether `error` (from S3) allows
+  // answering from expired knowledge, and the answers themselves.
+  bool ServeStale(const Error& error, std::string_view what) const;
+  std::optional<Result<Entry>> StaleLookup(Ino parent, std::string_view name,
+                                           const Error& error, SteadyTime now);
+  std::shared_ptr<const Listing> StaleListing(Ino dir, const Error& error);
 
   const std::shared_ptr<ObjectClient> client_;
   const FsOptions options_;

@@ -41,10 +41,16 @@ Result<uint64_t> Filesystem::OpenPinnedDir(const InodeInfo& info) {
     if (!dir_key) return Error{ESTALE, "directory inode vanished"};
     Result<std::shared_ptr<const Listing>> listed =
         ListDirectory(*client_, *dir_key, now);
-    if (!listed.has_value()) return listed.error();
-    listing = std::move(*listed);
-    listings_.Put(ino, listing);
-    if (listing->marker_mtime) inodes_.SetDirMtime(ino, *listing->marker_mtime);
+    if (listed.has_value()) {
+      listing = std::move(*listed);
+      listings_.Put(ino, listing);
+      if (listing->marker_mtime) {
+        inodes_.SetDirMtime(ino, *listing->marker_mtime);
+      }
+    } else {
+      listing = StaleListing(ino, listed.error());
+      if (!listing) return listed.error();
+    }
   }
   return dirs_.Add(std::make_shared<DirHandle>(ino, info.parent, listing));
 }

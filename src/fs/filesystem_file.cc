@@ -84,7 +84,11 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
   const SteadyTime now = clock_.SteadyNow();
   if (now - info->validated_at >= ttl_) {
     Status valid = RevalidateForOpen(*info, key, now);
-    if (!valid.ok()) return fail(valid.error());
+    // S3 failing: the version known is the best answer (stale-if-error);
+    // its cached blocks are served, uncached reads fail with EIO.
+    if (!valid.ok() && !ServeStale(valid.error(), key)) {
+      return fail(valid.error());
+    }
   }
   auto handle =
       std::make_shared<FileHandle>(ino, key, info->etag, info->attr.size);
