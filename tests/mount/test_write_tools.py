@@ -8,8 +8,9 @@ the two trees with `diff -r --no-dereference` and with `find -printf` of type,
 mode, size and symlink target, plus owner and mtime (whole seconds; regular
 files) where the tool preserves them. Where the tool copies a source tree
 (cp -a, rsync -a, tar -x), the target is also compared with the source.
-On the mount, the comparison is repeated on a fresh mount of the same prefix:
-what the tools did must be in S3, not only in the daemon's memory.
+On the mount, the comparison is repeated after an unmount on a fresh mount of
+the same prefix (which later steps then use): what the tools did must be in
+S3, not only in the daemon's memory.
 
 The target is parametrized: `local` (a directory on local disk; validates the
 test logic and the tools' behaviour on this machine) and `mount` (repofs).
@@ -20,6 +21,8 @@ import shutil
 import subprocess
 
 import pytest
+
+from conftest import is_mounted
 
 MIB = 1 << 20
 OWNER = (1234, 5678)  # a non-root owner on some source entries (we run as root)
@@ -141,10 +144,19 @@ class Target:
         return os.path.join(self.root, rel)
 
     def fresh(self):
-        """The same tree seen by a new mount (on local disk: the same directory)."""
+        """Unmounts and mounts the prefix again (one mount at a time: a mount
+        locks its cache directory); later steps of the test use the new
+        mount. On local disk: the same directory."""
         if self.kind != "mount":
             return self.root
-        return self.mount_factory(self.prefix).path()
+        m = self.mount
+        for args in (["fusermount3", "-u", m.dir], ["fusermount3", "-u", "-z", m.dir]):
+            if is_mounted(m.dir):
+                subprocess.run(args, capture_output=True, timeout=120)
+        m.proc.wait(timeout=60)
+        self.mount = self.mount_factory(self.prefix)
+        self.root = self.mount.path()
+        return self.root
 
     def diag(self):
         return ("\nrepofs log tail:\n" + self.mount.logtext()[-3000:]) if self.mount else ""
