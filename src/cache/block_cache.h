@@ -222,7 +222,10 @@ class BlockCache {
   Status OpenEnv();
   void MarkCleanShutdown();
   Status CheckSchemaLocked();
+  struct RepairCounts;
   Status Repair();
+  int RepairBlocksInTxn(Txn& txn, RepairCounts& counts);
+  int RepairRestInTxn(Txn& txn, RepairCounts& counts);
 
   std::optional<BlockRef> LookupInternal(const VersionRef& version,
                                          uint64_t block_no, std::string* out,
@@ -246,6 +249,7 @@ class BlockCache {
   int RemoveBlockInTxn(Txn& txn, const VersionId& id, uint64_t block_no,
                        Delta& delta, bool delete_lru);
   int FinishObjectsInTxn(Txn& txn, Delta& delta);
+  int InsertBlockInTxn(Txn& txn, const PendingBlock& p, Delta& delta);
   void CommitPendingLocked();
   void FlushLocked();
   bool GrowMapLocked();

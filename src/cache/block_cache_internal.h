@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/block_cache.h"
@@ -68,6 +69,12 @@ inline std::string SeqKey(uint64_t seq) {
   PutBe64(&out, seq);
   return out;
 }
+
+struct BlockCache::RepairCounts {
+  std::unordered_set<VersionId, VersionIdHash> live;
+  int64_t bytes = 0, blocks = 0, meta = 0;
+  uint64_t dropped = 0;
+};
 
 struct BlockCache::Delta {
   int64_t bytes = 0, blocks = 0, objects = 0, meta = 0;

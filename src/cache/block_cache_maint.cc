@@ -189,87 +189,95 @@ Status BlockCache::CheckSchemaLocked() {
 // One pass over the blocks (sorted by version id): entries whose data file
 // is missing or too short are dropped, object records are recounted; then
 // objects without blocks and data files without an object are removed.
+// Recounts the blocks of each version (the blocks DB is sorted by version
+// id), dropping entries whose data file is missing or too short.
+int BlockCache::RepairBlocksInTxn(Txn& txn, RepairCounts& counts) {
+  Cursor cursor(txn, dbi_blocks_);
+  VersionId group;
+  ObjectRecord obj;
+  bool group_valid = false, have_group = false;
+  std::optional<uint64_t> file_size;
+  auto close_group = [&]() -> int {
+    if (!have_group || !group_valid) return MDB_SUCCESS;
+    if (obj.blocks == 0) return txn.Del(dbi_objects_, group.raw());
+    counts.live.insert(group);
+    return txn.Put(dbi_objects_, group.raw(), obj.Encode());
+  };
+  for (bool ok = cursor.First(); ok; ok = cursor.Next()) {
+    std::string key(cursor.key());
+    VersionId id;
+    BlockRecord rec;
+    bool sane = key.size() == 24 &&
+                VersionId::FromRaw(key.substr(0, 16), &id) &&
+                BlockRecord::Decode(cursor.value(), &rec);
+    if (sane && (!have_group || !(id == group))) {
+      if (int rc = close_group(); rc != 0) return rc;
+      have_group = true;
+      group = id;
+      std::string_view value;
+      group_valid = txn.Get(dbi_objects_, id.raw(), &value) == 0 &&
+                    ObjectRecord::Decode(value, &obj);
+      obj.blocks = obj.bytes = 0;
+      file_size = files_.FileSize(id);
+    }
+    uint64_t end =
+        sane ? GetBe64(key, 16) * options_.block_size + rec.length : 0;
+    if (!sane || !group_valid || !file_size || *file_size < end) {
+      if (sane) txn.Del(dbi_lru_, SeqKey(rec.seq));
+      if (int rc = cursor.Delete(); rc != 0) return rc;
+      ++counts.dropped;
+      continue;
+    }
+    obj.blocks += 1;
+    obj.bytes += rec.length;
+    counts.bytes += rec.length;
+    counts.blocks += 1;
+  }
+  return close_group();
+}
+
+// Objects without a block go; metadata is counted; the next access seq
+// follows the largest one in use.
+int BlockCache::RepairRestInTxn(Txn& txn, RepairCounts& counts) {
+  Cursor objects(txn, dbi_objects_);
+  for (bool ok = objects.First(); ok; ok = objects.Next()) {
+    VersionId id;
+    if (!VersionId::FromRaw(objects.key(), &id) || counts.live.count(id) == 0) {
+      if (int rc = objects.Delete(); rc != 0) return rc;
+    }
+  }
+  Cursor metas(txn, dbi_meta_);
+  for (bool ok = metas.First(); ok; ok = metas.Next()) {
+    counts.meta += 1;
+    counts.bytes += static_cast<int64_t>(metas.value().size()) - 8;
+  }
+  Cursor lru(txn, dbi_lru_);
+  next_seq_ =
+      lru.Last() && lru.key().size() == 8 ? GetBe64(lru.key(), 0) + 1 : 1;
+  return MDB_SUCCESS;
+}
+
 Status BlockCache::Repair() {
   std::lock_guard writer(writer_mu_);
-  std::unordered_set<VersionId, VersionIdHash> live;
-  int64_t bytes = 0, blocks = 0, meta = 0;
-  uint64_t dropped = 0;
+  RepairCounts counts;
   Status s = RunWriteLocked(
       [&](Txn& txn, Delta&) {
-        live.clear();
-        bytes = blocks = meta = 0;
-        dropped = 0;
-        Cursor cursor(txn, dbi_blocks_);
-        VersionId group;
-        ObjectRecord obj;
-        bool group_valid = false, have_group = false;
-        std::optional<uint64_t> file_size;
-        auto close_group = [&]() -> int {
-          if (!have_group || !group_valid) return MDB_SUCCESS;
-          if (obj.blocks == 0) return txn.Del(dbi_objects_, group.raw());
-          live.insert(group);
-          return txn.Put(dbi_objects_, group.raw(), obj.Encode());
-        };
-        for (bool ok = cursor.First(); ok; ok = cursor.Next()) {
-          std::string key(cursor.key());
-          VersionId id;
-          BlockRecord rec;
-          bool sane = key.size() == 24 &&
-                      VersionId::FromRaw(key.substr(0, 16), &id) &&
-                      BlockRecord::Decode(cursor.value(), &rec);
-          if (sane && (!have_group || !(id == group))) {
-            if (int rc = close_group(); rc != 0) return rc;
-            have_group = true;
-            group = id;
-            std::string_view value;
-            group_valid = txn.Get(dbi_objects_, id.raw(), &value) == 0 &&
-                          ObjectRecord::Decode(value, &obj);
-            obj.blocks = obj.bytes = 0;
-            file_size = files_.FileSize(id);
-          }
-          uint64_t end =
-              sane ? GetBe64(key, 16) * options_.block_size + rec.length : 0;
-          if (!sane || !group_valid || !file_size || *file_size < end) {
-            if (sane) txn.Del(dbi_lru_, SeqKey(rec.seq));
-            if (int rc = cursor.Delete(); rc != 0) return rc;
-            ++dropped;
-            continue;
-          }
-          obj.blocks += 1;
-          obj.bytes += rec.length;
-          bytes += rec.length;
-          blocks += 1;
-        }
-        if (int rc = close_group(); rc != 0) return rc;
-        Cursor objects(txn, dbi_objects_);
-        for (bool ok = objects.First(); ok; ok = objects.Next()) {
-          VersionId id;
-          if (!VersionId::FromRaw(objects.key(), &id) || live.count(id) == 0) {
-            if (int rc = objects.Delete(); rc != 0) return rc;
-          }
-        }
-        Cursor metas(txn, dbi_meta_);
-        for (bool ok = metas.First(); ok; ok = metas.Next()) {
-          meta += 1;
-          bytes += static_cast<int64_t>(metas.value().size()) - 8;
-        }
-        Cursor lru(txn, dbi_lru_);
-        next_seq_ =
-            lru.Last() && lru.key().size() == 8 ? GetBe64(lru.key(), 0) + 1 : 1;
-        return MDB_SUCCESS;
+        counts = RepairCounts{};
+        int rc = RepairBlocksInTxn(txn, counts);
+        return rc != MDB_SUCCESS ? rc : RepairRestInTxn(txn, counts);
       },
       "repair");
   if (!s) return s.error();
   uint64_t orphans = 0;
   files_.ForEach([&](const VersionId& id) {
-    if (live.count(id) == 0) {
+    if (counts.live.count(id) == 0) {
       files_.Remove(id);
       ++orphans;
     }
   });
-  if (dropped != 0 || orphans != 0) {
+  if (counts.dropped != 0 || orphans != 0) {
     REPOFS_LOG(kInfo) << "cache: repaired " << options_.dir << ": dropped "
-                      << dropped << " index entries, removed " << orphans
+                      << counts.dropped << " index entries, removed " << orphans
                       << " orphan data files";
   }
   {
@@ -280,10 +288,10 @@ Status BlockCache::Repair() {
     if (txn && txn->Get(dbi_info_, "misses", &v) == 0 && v.size() == 8)
       persisted_misses_ = GetLe(v, 0, 8);
   }
-  total_bytes_ = bytes;
-  total_blocks_ = blocks;
-  total_objects_ = static_cast<int64_t>(live.size());
-  total_meta_ = meta;
+  total_bytes_ = counts.bytes;
+  total_blocks_ = counts.blocks;
+  total_objects_ = static_cast<int64_t>(counts.live.size());
+  total_meta_ = counts.meta;
   PublishTotals();
   EvictIfNeededLocked();  // a smaller cache_size than last time
   return OkStatus();

@@ -180,6 +180,47 @@ int BlockCache::FinishObjectsInTxn(Txn& txn, Delta& delta) {
   return MDB_SUCCESS;
 }
 
+// Indexes one written block (replacing an entry of the same block) and
+// counts it in its object record.
+int BlockCache::InsertBlockInTxn(Txn& txn, const PendingBlock& p,
+                                 Delta& delta) {
+  // Evicted (unlinked) since we wrote it: the bytes are gone.
+  struct stat st {};
+  if (::fstat(p.fd->get(), &st) != 0 || st.st_nlink == 0) return MDB_SUCCESS;
+  std::string key = BlockKey(p.id, p.block_no);
+  std::string_view value;
+  BlockRecord old;
+  int rc = txn.Get(dbi_blocks_, key, &value);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return rc;
+  bool existed = rc == MDB_SUCCESS && BlockRecord::Decode(value, &old);
+  if (existed && (rc = txn.Del(dbi_lru_, SeqKey(old.seq))) != MDB_SUCCESS)
+    return rc;
+  ObjectRecord obj;
+  rc = txn.Get(dbi_objects_, p.id.raw(), &value);
+  if (rc == MDB_SUCCESS) {
+    ObjectRecord::Decode(value, &obj);
+  } else if (rc == MDB_NOTFOUND) {
+    obj.size = p.object_size;
+    obj.key = p.key;
+    delta.objects += 1;
+  } else {
+    return rc;
+  }
+  if (!existed) {
+    obj.blocks += 1;
+    delta.blocks += 1;
+  }
+  uint32_t old_length = existed ? old.length : 0;
+  obj.bytes += p.length - old_length;
+  delta.bytes += static_cast<int64_t>(p.length) - old_length;
+  if ((rc = txn.Put(dbi_objects_, p.id.raw(), obj.Encode())) != 0) return rc;
+  BlockRecord rec{p.length, p.crc, next_seq_++};
+  if ((rc = txn.Put(dbi_blocks_, key, rec.Encode())) != 0) return rc;
+  if ((rc = txn.Put(dbi_lru_, SeqKey(rec.seq), "b" + key)) != 0) return rc;
+  delta.unverify.push_back(BlockTag{p.id.Prefix64(), p.block_no});
+  return MDB_SUCCESS;
+}
+
 void BlockCache::CommitPendingLocked() {
   std::vector<PendingBlock> batch;
   {
@@ -199,44 +240,7 @@ void BlockCache::CommitPendingLocked() {
   Status s = RunWriteLocked(
       [&](Txn& txn, Delta& delta) {
         for (const PendingBlock& p : batch) {
-          // Evicted (unlinked) since we wrote it: the bytes are gone.
-          struct stat st {};
-          if (::fstat(p.fd->get(), &st) != 0 || st.st_nlink == 0) continue;
-          std::string key = BlockKey(p.id, p.block_no);
-          std::string_view value;
-          BlockRecord old;
-          int rc = txn.Get(dbi_blocks_, key, &value);
-          bool existed = rc == MDB_SUCCESS && BlockRecord::Decode(value, &old);
-          if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return rc;
-          if (existed) {
-            if ((rc = txn.Del(dbi_lru_, SeqKey(old.seq))) != MDB_SUCCESS)
-              return rc;
-          }
-          ObjectRecord obj;
-          rc = txn.Get(dbi_objects_, p.id.raw(), &value);
-          if (rc == MDB_SUCCESS) {
-            ObjectRecord::Decode(value, &obj);
-          } else if (rc == MDB_NOTFOUND) {
-            obj.size = p.object_size;
-            obj.key = p.key;
-            delta.objects += 1;
-          } else {
-            return rc;
-          }
-          if (!existed) {
-            obj.blocks += 1;
-            delta.blocks += 1;
-          }
-          obj.bytes += p.length - (existed ? old.length : 0);
-          delta.bytes += static_cast<int64_t>(p.length) -
-                         (existed ? static_cast<int64_t>(old.length) : 0);
-          if ((rc = txn.Put(dbi_objects_, p.id.raw(), obj.Encode())) != 0)
-            return rc;
-          BlockRecord rec{p.length, p.crc, next_seq_++};
-          if ((rc = txn.Put(dbi_blocks_, key, rec.Encode())) != 0) return rc;
-          if ((rc = txn.Put(dbi_lru_, SeqKey(rec.seq), "b" + key)) != 0)
-            return rc;
-          delta.unverify.push_back(BlockTag{p.id.Prefix64(), p.block_no});
+          if (int rc = InsertBlockInTxn(txn, p, delta); rc != 0) return rc;
         }
         return MDB_SUCCESS;
       },
