@@ -182,12 +182,16 @@ std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
       pin ? files_.Open(id, false) : Result<SharedFd>(Error{EIO, "bad length"});
   bool bad = !fd;
   if (!bad && (!verified || out != nullptr)) {
-    std::string buf(expected, '\0');
+    // Read into the caller's buffer when there is one (reusing its
+    // capacity), else into a scratch one just for the checksum.
+    std::string scratch;
+    std::string& buf = out != nullptr ? *out : scratch;
+    buf.resize(expected);
     bad = PreadFull((*fd)->get(), buf.data(), expected,
                     block_no * options_.block_size) != expected ||
           (!verified && Crc32c(buf) != rec.crc);
+    if (bad) buf.clear();
     if (!bad && !verified) MarkVerified(tag);
-    if (!bad && out != nullptr) *out = std::move(buf);
   }
   if (bad) {
     bool doomed = rec.length == expected && !pin;  // being evicted: plain miss

@@ -331,21 +331,74 @@ TEST(BlockCacheTest, TruncatedDataFileIsAMiss) {
 TEST(BlockCacheTest, MissingDataFileIsAMiss) {
   TempDir tmp;
   TestObject obj = MakeObject("m", 2 * 64 * kKiB, 8);
+  TestObject other = MakeObject("other", 64 * kKiB, 9);
   for (bool reopen : {false, true}) {
     SCOPED_TRACE(reopen);
-    auto cache = MustOpen(SmallOptions(tmp.cache_dir()));
+    CacheOptions options = SmallOptions(tmp.cache_dir());
+    options.max_open_files = 1;  // `other` pushes obj's fd out of the LRU
+    auto cache = MustOpen(options);
     InsertAll(*cache, obj);
-    cache.reset();  // drop the cached fd; the file goes below
+    InsertAll(*cache, other);
+    if (reopen) cache.reset();
     ASSERT_EQ(unlink(DataPath(tmp.cache_dir(), obj).c_str()), 0);
-    if (!reopen) {
-      // Live case: the fd was not cached yet in this instance.
-    }
-    cache = MustOpen(SmallOptions(tmp.cache_dir()));
+    if (reopen) cache = MustOpen(options);
     EXPECT_FALSE(cache->Lookup(obj.ref(), 0).has_value());
     EXPECT_FALSE(cache->Lookup(obj.ref(), 1).has_value());
-    EXPECT_EQ(cache->Stats().blocks, 0u);
-    EXPECT_EQ(cache->Stats().objects, 0u);
+    EXPECT_EQ(cache->Stats().blocks, 1u);
+    EXPECT_EQ(cache->Stats().objects, 1u);
+    EXPECT_TRUE(cache->Lookup(other.ref(), 0).has_value());
+    ASSERT_TRUE(cache->Clear());
   }
+}
+
+void WriteState(const std::string& dir, const std::string& text) {
+  FILE* f = fopen((dir + "/state").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs(text.c_str(), f);
+  fclose(f);
+}
+
+std::string BootId() {
+  FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r");
+  char buf[64] = {};
+  if (f != nullptr) {
+    if (fgets(buf, sizeof buf, f) == nullptr) buf[0] = 0;
+    fclose(f);
+  }
+  std::string id = buf;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
+TEST(BlockCacheTest, UncleanStopInThisBootKeepsTheIndex) {
+  TempDir tmp;
+  TestObject obj = MakeObject("s", 2 * 64 * kKiB, 15);
+  {
+    auto cache = MustOpen(SmallOptions(tmp.cache_dir()));
+    InsertAll(*cache, obj);
+  }
+  // What a kill -9 leaves: the state of a running cache, same boot.
+  WriteState(tmp.cache_dir(), "open " + BootId() + "\n");
+  auto cache = MustOpen(SmallOptions(tmp.cache_dir()));
+  EXPECT_EQ(cache->Stats().blocks, 2u);
+  EXPECT_TRUE(cache->Lookup(obj.ref(), 1).has_value());
+}
+
+TEST(BlockCacheTest, UncleanStopBeforeASystemCrashDiscardsTheIndex) {
+  TempDir tmp;
+  TestObject obj = MakeObject("s", 2 * 64 * kKiB, 16);
+  {
+    auto cache = MustOpen(SmallOptions(tmp.cache_dir()));
+    InsertAll(*cache, obj);
+  }
+  // Open when another boot ended: the NOSYNC index may be torn.
+  WriteState(tmp.cache_dir(), "open 00000000-0000-0000-0000-000000000000\n");
+  auto cache = MustOpen(SmallOptions(tmp.cache_dir()));
+  EXPECT_EQ(cache->Stats().blocks, 0u);
+  EXPECT_FALSE(cache->Lookup(obj.ref(), 0).has_value());
+  EXPECT_FALSE(std::filesystem::exists(DataPath(tmp.cache_dir(), obj)));
+  InsertAll(*cache, obj);
+  EXPECT_TRUE(cache->Lookup(obj.ref(), 1).has_value());
 }
 
 TEST(BlockCacheTest, OrphanDataFilesAreRemovedAtOpen) {
