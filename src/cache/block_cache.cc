@@ -324,8 +324,11 @@ std::optional<std::string> BlockCache::GetMeta(std::string_view id) {
 }
 
 void BlockCache::PutMeta(std::string_view id, std::string_view blob) {
-  if (id.empty() || id.size() > kMaxMetaIdSize) {
-    LogError("meta id of " + std::to_string(id.size()) + " bytes refused");
+  if (id.empty() || id.size() > kMaxMetaIdSize ||
+      blob.size() > kMaxMetaBlobSize) {
+    insert_errors_.fetch_add(1, std::memory_order_relaxed);
+    LogError("meta entry of " + std::to_string(id.size()) + "+" +
+             std::to_string(blob.size()) + " bytes refused");
     return;
   }
   std::lock_guard writer(writer_mu_);

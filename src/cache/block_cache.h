@@ -144,6 +144,7 @@ class BlockCache {
   static constexpr size_t kTouchBatch = 1024;
   static constexpr std::chrono::milliseconds kTouchFlushInterval{1000};
   static constexpr size_t kMaxMetaIdSize = 400;
+  static constexpr size_t kMaxMetaBlobSize = 1 << 20;
 
   // Opens (creating) the cache in options.dir, takes the dir lock, repairs
   // the index against the data files (see Durability). Errors: EBUSY "cache dir
@@ -181,7 +182,8 @@ class BlockCache {
   void Insert(const VersionRef& version, uint64_t block_no,
               std::string_view bytes);
 
-  // Opaque metadata blobs by caller-chosen id (1..kMaxMetaIdSize bytes).
+  // Opaque metadata blobs by caller-chosen id (1..kMaxMetaIdSize bytes;
+  // blobs up to kMaxMetaBlobSize).
   // Counted in bytes and evicted in LRU order like blocks. PutMeta is best
   // effort (like Insert) and replaces an existing blob.
   std::optional<std::string> GetMeta(std::string_view id);

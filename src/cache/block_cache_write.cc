@@ -22,6 +22,7 @@ constexpr size_t kRecoveryBatchEntries = 16;
 Status BlockCache::RunWriteLocked(const std::function<int(Txn&, Delta&)>& body,
                                   std::string_view what) {
   int rc = MDB_SUCCESS;
+  bool reset_done = false;
   for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
     Delta delta;
     {
@@ -50,7 +51,13 @@ Status BlockCache::RunWriteLocked(const std::function<int(Txn&, Delta&)>& body,
       freed += n;
     }
     map_full_recovery_ = false;
-    if (freed == 0) ResetIndexLocked();
+    if (freed == 0) {
+      // Once: if an empty index cannot take this txn, the txn is the
+      // problem (an entry larger than the map), not the cache.
+      if (reset_done) break;
+      ResetIndexLocked();
+      reset_done = true;
+    }
   }
   if (rc != MDB_SUCCESS) return MdbError(rc, what);
   return OkStatus();

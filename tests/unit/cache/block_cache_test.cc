@@ -279,6 +279,28 @@ TEST(BlockCacheTest, MapFullAtTheMaximumEvicts) {
   EXPECT_EQ(copy, obj.Block(19999, 4 * kKiB));
 }
 
+TEST(BlockCacheTest, AnEntryLargerThanTheMapFailsAloneAndTheCacheGoesOn) {
+  TempDir tmp;
+  CacheOptions options = SmallOptions(tmp.cache_dir());
+  options.initial_map_bytes = 256 * kKiB;
+  options.max_map_bytes = 256 * kKiB;
+  auto cache = MustOpen(options);
+  TestObject obj = MakeObject("small", 4 * 64 * kKiB, 17);
+  InsertAll(*cache, obj);
+  cache->PutMeta("huge", std::string(512 * kKiB, 'h'));  // cannot ever fit
+  EXPECT_FALSE(cache->GetMeta("huge").has_value());
+  EXPECT_EQ(cache->Stats().insert_errors, 1u);
+  cache->PutMeta("too-big", std::string(2 * kMiB, 'h'));  // refused up front
+  EXPECT_EQ(cache->Stats().insert_errors, 2u);
+  // Whatever the recovery did (evict, or start over), writes work again.
+  cache->PutMeta("small", "blob");
+  EXPECT_EQ(cache->GetMeta("small"), std::optional<std::string>("blob"));
+  InsertAll(*cache, obj);
+  std::string copy;
+  ASSERT_TRUE(cache->ReadBlock(obj.ref(), 3, &copy));
+  EXPECT_EQ(copy, obj.Block(3, 64 * kKiB));
+}
+
 TEST(BlockCacheTest, CorruptBlockIsAMissThenReinsertWorks) {
   TempDir tmp;
   TestObject obj = MakeObject("c", 3 * 64 * kKiB, 6);
