@@ -1,8 +1,13 @@
 #include "daemon/config.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <functional>
 #include <map>
 
+#include "util/encoding.h"
+#include "util/hash.h"
 #include "util/string_util.h"
 
 namespace repofs::daemon {
@@ -18,6 +23,18 @@ Handler Size(uint64_t ReadaheadOptions::*field) {
     auto size = ParseSize(v);
     if (!size || *size == 0) return Bad("bad size '" + v + "' (use e.g. 1048576, 512k, 8M, 2G)");
     c->fs.readahead.*field = *size;
+    return OkStatus();
+  };
+}
+
+Handler CacheSize(uint64_t CacheConfig::*field, uint64_t min_value) {
+  return [field, min_value](const std::string& v, Config* c) -> Status {
+    auto size = ParseSize(v);
+    if (!size || *size < min_value) {
+      return Bad("bad size '" + v + "' (at least " + std::to_string(min_value) +
+                 " bytes; use e.g. 512M, 10G)");
+    }
+    c->cache.*field = *size;
     return OkStatus();
   };
 }
@@ -148,6 +165,25 @@ const std::map<std::string, Handler>& Handlers() {
       {"readahead_request_size", Size(&ReadaheadOptions::request_size)},
       {"readahead_memory", Size(&ReadaheadOptions::memory_limit)},
       {"readahead_parallelism", PositiveInt([](Config* c) { return &c->fs.readahead.parallelism; }, 256)},
+      {"cache_dir", Text([](Config* c) { return &c->cache.dir; })},
+      {"cache_size", CacheSize(&CacheConfig::max_bytes, 16ull << 20)},
+      {"cache_min_free", [](const std::string& v, Config* c) -> Status {
+         auto size = ParseSize(v);
+         if (!size) return Bad("bad size '" + v + "' (use e.g. 0, 512M, 2G)");
+         c->cache.min_free_bytes = *size;
+         return OkStatus();
+       }},
+      {"block_size", [](const std::string& v, Config* c) -> Status {
+         auto size = ParseSize(v);
+         if (!size || *size < 4096 || *size > (64ull << 20) || (*size & (*size - 1)) != 0) {
+           return Bad("block_size must be a power of two from 4k to 64M (got '" + v + "')");
+         }
+         c->cache.block_size = *size;
+         return OkStatus();
+       }},
+      {"no_cache", Flag([](Config* c) { c->cache.enabled = false; })},
+      {"stale_if_error", Flag([](Config* c) { c->fs.stale_if_error = true; })},
+      {"no_stale_if_error", Flag([](Config* c) { c->fs.stale_if_error = false; })},
       {"fuse_threads", PositiveInt([](Config* c) { return &c->fuse_threads; }, 1024)},
       {"transfer_threads", PositiveInt([](Config* c) { return &c->transfer_threads; }, 1024)},
       {"fsname", Text([](Config* c) { return &c->fsname; })},
@@ -175,6 +211,24 @@ bool IsIgnoredMountOption(const std::string& name) {
 }
 
 }  // namespace
+
+std::string DefaultCacheDir(const Config& config) {
+  std::string base;
+  if (geteuid() == 0) {
+    base = "/var/cache/repofs";
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    base = std::string(xdg) + "/repofs";
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    base = std::string(home) + "/.cache/repofs";
+  } else {
+    base = "/var/tmp/repofs-cache-" + std::to_string(geteuid());
+  }
+  const std::string identity =
+      config.s3.endpoint + "\n" + config.s3.region + "\n" + config.bucket +
+      "\n" + config.prefix;
+  return base + "/" + config.bucket + "-" +
+         HexEncode(Sha256(identity)).substr(0, 8);
+}
 
 std::vector<std::string> OptionNames() {
   std::vector<std::string> names;

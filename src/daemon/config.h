@@ -20,6 +20,16 @@
 
 namespace repofs::daemon {
 
+// The persistent block cache (cache/block_cache.h). An empty `dir` means
+// the default, DefaultCacheDir().
+struct CacheConfig {
+  bool enabled = true;                   // no_cache turns it off
+  std::string dir;                       // cache_dir
+  uint64_t max_bytes = 10ull << 30;      // cache_size
+  uint64_t min_free_bytes = 1ull << 30;  // cache_min_free
+  uint64_t block_size = 1ull << 20;      // block_size
+};
+
 struct Config {
   std::string bucket;
   std::string prefix;          // "" or ending in '/'
@@ -32,6 +42,7 @@ struct Config {
   S3Options s3;
   CredentialsOptions credentials;
   FsOptions fs;
+  CacheConfig cache;
 
   bool allow_other = false;
   bool default_permissions = false;
@@ -53,6 +64,12 @@ Result<Config> ParseMountArgs(const std::vector<std::string>& args,
 
 // Splits "BUCKET[:/PREFIX]" into config->bucket and config->prefix.
 Status ParseBucketSpec(const std::string& spec, Config* config);
+
+// The cache dir used when cache_dir is not given: /var/cache/repofs/NAME as
+// root, else $XDG_CACHE_HOME (or ~/.cache)/repofs/NAME, where NAME is the
+// bucket plus a short digest of endpoint, bucket and prefix (so mounts of
+// different buckets or prefixes never share a dir).
+std::string DefaultCacheDir(const Config& config);
 
 // Names of every -o option repofs accepts (for docs consistency tests).
 std::vector<std::string> OptionNames();

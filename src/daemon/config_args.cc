@@ -94,6 +94,19 @@ Caching and consistency:
                              as kernel entry/attr timeouts (default 30s)
   -o negative_ttl=DUR        trust "no such file" this long (default 5s)
 
+Block cache (persistent, per mount; DIR is locked while mounted):
+  -o cache_dir=DIR           where blocks and metadata are kept (default
+                             /var/cache/repofs/BUCKET-HASH as root, else
+                             ~/.cache/repofs/BUCKET-HASH)
+  -o cache_size=SIZE         bound on cached bytes, LRU eviction (10G)
+  -o cache_min_free=SIZE     keep this much free on the cache filesystem (1G)
+  -o block_size=SIZE         cache block size, power of two 4k..64M (1M;
+                             fixed when the cache dir is created)
+  -o no_cache                no block cache: every miss is read from S3
+  -o stale_if_error          when S3 fails (unreachable, 5xx), serve what is
+                             cached beyond its TTL (default on)
+  -o no_stale_if_error       return the S3 error instead
+
 Read-ahead:
   -o readahead_initial=SIZE  first window of a sequential reader (1M)
   -o readahead_max=SIZE      largest window (64M)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cache_command.h"
 #include "daemon/config.h"
 #include "daemon/mount_command.h"
 #include "daemon/s3_command.h"
@@ -16,6 +17,7 @@ void PrintUsage(FILE* out) {
   std::fprintf(out,
                "usage: repofs BUCKET[:/PREFIX] MOUNTPOINT [-o opt[,opt...]] [-f] [-d]\n"
                "       repofs s3 [-o opt[,...]] ls|stat|get|put|rm|cp|mb ...\n"
+               "       repofs cache stats|verify|prune|clear -o cache_dir=DIR[,cache_size=SIZE]\n"
                "       repofs --help | --version\n"
                "Mount an S3 bucket (or a prefix of it) as a filesystem.\n"
                "Credentials: -o credentials_file/profile, AWS_* environment,\n"
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
     if (args[0] == "--version" || args[0] == "-V") {
       std::printf("repofs %s\n", REPOFS_VERSION);
       return 0;
+    }
+    if (args[0] == "cache") {
+      return repofs::RunCacheCommand({args.begin() + 1, args.end()});
     }
     if (args[0] == "s3") {
       return repofs::daemon::RunS3Command({args.begin() + 1, args.end()});

@@ -10,10 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cache/block_cache.h"
 #include "daemon/client_factory.h"
 #include "daemon/daemonize.h"
 #include "fs/filesystem.h"
+#include "fs/lmdb_metadata_store.h"
 #include "fuse/fuse_server.h"
+#include "prefetch/cached_chunk_source.h"
+#include "util/log.h"
 
 namespace repofs::daemon {
 namespace {
@@ -34,6 +38,65 @@ Status CheckMountpoint(Config* config) {
   }
   config->mountpoint = resolved;
   return OkStatus();
+}
+
+// mkdir -p of the cache dir's parents (the cache creates the last level).
+Status MakeParents(const std::string& dir) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    const std::string parent = dir.substr(0, slash);
+    if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Error{errno, parent + ": " + std::strerror(errno)};
+    }
+  }
+  return OkStatus();
+}
+
+// What the block cache adds to the filesystem (all null with no_cache).
+struct CacheParts {
+  std::shared_ptr<cache::BlockCache> cache;
+  std::shared_ptr<prefetch::CachedChunkSource> source;
+  std::shared_ptr<prefetch::ReadaheadCounters> counters;
+  std::shared_ptr<fs::MetadataStore> store;
+};
+
+Result<CacheParts> OpenCache(const Config& config,
+                             std::shared_ptr<ObjectClient> client) {
+  CacheParts parts;
+  if (!config.cache.enabled) return parts;
+  cache::CacheOptions options;
+  options.dir = config.cache.dir.empty() ? DefaultCacheDir(config) : config.cache.dir;
+  options.max_bytes = config.cache.max_bytes;
+  options.min_free_bytes = config.cache.min_free_bytes;
+  options.block_size = config.cache.block_size;
+  if (Status st = MakeParents(options.dir); !st.ok()) {
+    return Error{st.error().errno_value, "cache_dir: " + st.error().message};
+  }
+  auto opened = cache::BlockCache::Open(options);
+  if (!opened) {
+    return Error{opened.error().errno_value,
+                 "cache_dir " + options.dir + ": " + opened.error().message};
+  }
+  parts.cache = std::move(*opened);
+  parts.counters = std::make_shared<prefetch::ReadaheadCounters>();
+  parts.source = std::make_shared<prefetch::CachedChunkSource>(
+      parts.cache,
+      std::make_shared<prefetch::S3ChunkSource>(std::move(client), parts.counters));
+  parts.store = std::make_shared<fs::LmdbMetadataStore>(parts.cache);
+  REPOFS_LOG(kInfo) << "block cache " << options.dir << " ("
+                    << (parts.cache->Stats().bytes >> 20) << " MiB of "
+                    << (options.max_bytes >> 20) << " MiB used)";
+  return parts;
+}
+
+// One line with the S3 requests this mount made (tests and operators read
+// it from the log at unmount).
+void LogRequestCounts(const ObjectClient& client) {
+  std::string line = "S3 requests:";
+  for (const auto& [operation, count] : client.RequestCounts()) {
+    line += " " + operation + "=" + std::to_string(count);
+  }
+  REPOFS_LOG(kInfo) << line;
 }
 
 }  // namespace
@@ -67,11 +130,19 @@ int RunMount(Config config) {
   // with ~50 FUSE and transfer threads that fragmentation, not live data,
   // dominated RSS with 100,000 inodes known. Four arenas keep contention low.
   mallopt(M_ARENA_MAX, 4);
-  fs::Filesystem filesystem(stack->client, config.fs, config.transfer_threads);
+  // The cache is opened in the daemon process (LMDB environments must not
+  // cross a fork); a failure still reaches the waiting parent's exit status.
+  Result<CacheParts> cache = OpenCache(config, stack->client);
+  if (!cache) return Fail(cache.error().message);
+  fs::Filesystem filesystem(stack->client, config.fs, RealClock(), cache->store,
+                            config.transfer_threads, cache->source,
+                            cache->counters);
   REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint
                     << " (credentials: " << stack->credentials->Describe() << ")";
   if (background) background->Ready();
   int status = (*server)->Run(filesystem);
+  LogRequestCounts(*stack->client);
+  if (cache->cache) cache->cache->Flush();
   REPOFS_LOG(kInfo) << "unmounted " << config.mountpoint;
   return status;
 }

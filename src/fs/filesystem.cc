@@ -28,7 +28,9 @@ Error NotFound(std::string_view name) {
 Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
                        const FsOptions& options, const Clock& clock,
                        std::shared_ptr<MetadataStore> store,
-                       int transfer_threads)
+                       int transfer_threads,
+                       std::shared_ptr<prefetch::CachedChunkSource> cached,
+                       std::shared_ptr<prefetch::ReadaheadCounters> counters)
     : client_(std::move(client)),
       options_(options),
       clock_(clock),
@@ -38,7 +40,17 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       mapper_(options, MountTime(clock)),
       store_(store ? std::move(store)
                    : std::make_shared<MemoryMetadataStore>()),
-      readahead_(client_, options.readahead, std::max(1, transfer_threads)),
+      cached_(std::move(cached)),
+      readahead_(cached_ ? prefetch::ReadaheadContext(
+                               cached_,
+                               counters ? std::move(counters)
+                                        : std::make_shared<
+                                              prefetch::ReadaheadCounters>(),
+                               options.readahead,
+                               std::max(1, transfer_threads))
+                         : prefetch::ReadaheadContext(
+                               client_, options.readahead,
+                               std::max(1, transfer_threads))),
       inodes_(mapper_.DirAttr(std::nullopt)),
       negatives_(negative_ttl_),
       listings_(ttl_),

@@ -50,6 +50,8 @@
 #include "fs/metadata_store.h"
 #include "fs/negative_cache.h"
 #include "fs/types.h"
+#include "cache/block_cache.h"
+#include "prefetch/cached_chunk_source.h"
 #include "prefetch/readahead_context.h"
 #include "repofs/clock.h"
 #include "repofs/fs_options.h"
@@ -70,10 +72,15 @@ class Filesystem {
 
   // `store`: metadata by version; null -> an in-memory store.
   // `transfer_threads`: workers for read-ahead GETs (all open files).
+  // `cached`: reads go through the persistent block cache (its upstream
+  // must be an S3ChunkSource counting into `counters`); null -> straight to
+  // S3 (a fresh S3ChunkSource over `client`).
   Filesystem(std::shared_ptr<ObjectClient> client, const FsOptions& options,
              const Clock& clock = RealClock(),
              std::shared_ptr<MetadataStore> store = nullptr,
-             int transfer_threads = kDefaultTransferThreads);
+             int transfer_threads = kDefaultTransferThreads,
+             std::shared_ptr<prefetch::CachedChunkSource> cached = nullptr,
+             std::shared_ptr<prefetch::ReadaheadCounters> counters = nullptr);
   // The daemon's form: real clock, in-memory metadata store.
   Filesystem(std::shared_ptr<ObjectClient> client, const FsOptions& options,
              int transfer_threads)
@@ -116,6 +123,14 @@ class Filesystem {
   // pinned version is gone); EBADF for an unknown handle.
   Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* out);
   void Release(uint64_t fh);
+  // Zero-copy reads from the block cache: when the bytes READ(fh, offset,
+  // size) would return (clamped at EOF, non-empty) are all cached, a pinned
+  // fd slice of them (BlockRef: keep it alive until the reply is sent);
+  // otherwise nullopt, and Read()/ReadInode() do the work. `fh` 0 means the
+  // inode's version (no-open mode). Never issues a request; handles that
+  // are not plain read handles get nullopt.
+  std::optional<cache::BlockRef> CachedRead(uint64_t fh, Ino ino,
+                                            uint64_t offset, size_t size);
   // A read without a handle (the kernel's no-open mode: READ with fh 0).
   // Same contract as Read(), through a reader shared by every reader of the
   // inode and pinned to its version (If-Match: EIO once that version is
@@ -185,6 +200,7 @@ class Filesystem {
   const std::chrono::milliseconds negative_ttl_;
   const AttrMapper mapper_;
   const std::shared_ptr<MetadataStore> store_;
+  const std::shared_ptr<prefetch::CachedChunkSource> cached_;  // may be null
 
   // Readers (in files_) must be destroyed before the context: keep it
   // declared first.

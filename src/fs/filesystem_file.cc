@@ -130,6 +130,30 @@ Result<size_t> Filesystem::ReadInode(Ino ino, uint64_t offset, size_t size,
   return ReadFull(**reader, offset, size, out);
 }
 
+std::optional<cache::BlockRef> Filesystem::CachedRead(uint64_t fh, Ino ino,
+                                                      uint64_t offset,
+                                                      size_t size) {
+  if (!cached_ || size == 0) return std::nullopt;
+  prefetch::ObjectVersion version;
+  if (fh != 0) {
+    std::shared_ptr<FileHandle> handle = files_.Get(fh);
+    if (!handle || handle->kind() != FileHandle::Kind::kRead) {
+      return std::nullopt;
+    }
+    version = {handle->key(), handle->etag(), handle->size()};
+  } else {
+    std::string path;
+    std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
+    if (!info) return std::nullopt;
+    inodes_.Unpin(ino);
+    if (info->type != FileType::kRegular) return std::nullopt;
+    version = {KeyOf("", path), info->etag, info->attr.size};
+  }
+  if (offset >= version.size) return std::nullopt;
+  const uint64_t want = std::min<uint64_t>(size, version.size - offset);
+  return cached_->LookupRange(version, offset, want);
+}
+
 void Filesystem::Release(uint64_t fh) {
   std::shared_ptr<FileHandle> handle = files_.Remove(fh);
   if (handle) inodes_.Unpin(handle->ino());

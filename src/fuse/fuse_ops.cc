@@ -85,9 +85,12 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
   // so the kernel need not re-check attributes to keep its page cache.
   conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
   conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;  // no NFS export (no "." lookups)
-  // Replies are memory buffers written with writev; splice only pays off
-  // for fd-backed replies (the block cache may add them later).
-  conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+  // Reads served from the block cache reply with an fd buffer: with
+  // SPLICE_WRITE libfuse splices the cache file's pages into /dev/fuse
+  // instead of reading them into memory first. Other replies are memory
+  // buffers (writev); SPLICE_MOVE (page stealing) is not used.
+  want(FUSE_CAP_SPLICE_WRITE);
+  conn->want &= ~FUSE_CAP_SPLICE_MOVE;
   // The kernel takes min(its bdi read-ahead, this): raise the bdi's first.
   if (!context->bdi_read_ahead_path.empty()) {
     int fd = open(context->bdi_read_ahead_path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -99,6 +102,7 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
     if (fd >= 0) close(fd);
   }
   conn->max_readahead = kMaxReadahead;
+  conn->max_read = kMaxSplicedReply;  // as the max_read mount option says
   NegotiateNoOpen(*context, conn);
 }
 
@@ -199,14 +203,47 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   });
 }
 
+// Replies with the cached bytes `ref`: spliced from the cache file when
+// the reply fits libfuse's pipe (see Negotiate), else read into `scratch`
+// (at least ref.length bytes) and written with one writev -- libfuse's own
+// fallback would allocate and fault in a fresh buffer per reply. False if
+// the cache file could not be read (the caller then reads through S3).
+bool SendCached(fuse_req_t req, const cache::BlockRef& ref, char* scratch) {
+  if (ref.length <= kMaxSplicedReply) {
+    fuse_bufvec data = FUSE_BUFVEC_INIT(ref.length);
+    data.buf[0].flags =
+        static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    data.buf[0].fd = ref.raw_fd();
+    data.buf[0].pos = static_cast<off_t>(ref.file_offset);
+    fuse_reply_data(req, &data, static_cast<fuse_buf_copy_flags>(0));
+    return true;
+  }
+  size_t done = 0;
+  while (done < ref.length) {
+    ssize_t n = pread(ref.raw_fd(), scratch + done, ref.length - done,
+                      static_cast<off_t>(ref.file_offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  fuse_reply_buf(req, scratch, ref.length);
+  return true;
+}
+
 void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
           fuse_file_info* fi) noexcept {
   Serve(req, Op::kRead, [&] {
+    fs::Filesystem& fs = Fs(req);
     // One buffer per worker thread, grown to the largest READ (1 MiB).
     thread_local std::vector<char> buffer;
     if (buffer.size() < size) buffer.resize(size);
+    // Entirely in the block cache: reply from the cache file; `cached` pins
+    // the blocks until the reply is written.
+    if (std::optional<cache::BlockRef> cached =
+            fs.CachedRead(fi->fh, ino, static_cast<uint64_t>(offset), size)) {
+      if (SendCached(req, *cached, buffer.data())) return 0;
+    }
     // fh 0: no-open mode (no OPEN was sent), read by inode.
-    fs::Filesystem& fs = Fs(req);
     Result<size_t> n =
         fi->fh != 0 ? fs.Read(fi->fh, static_cast<uint64_t>(offset), size,
                               buffer.data())

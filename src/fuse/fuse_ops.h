@@ -75,6 +75,11 @@ struct OpsContext {
 // Largest kernel read-ahead we ask for (and largest READ with
 // libfuse 3.14's default max_write, which sets max_pages = 256).
 inline constexpr unsigned kMaxReadahead = 1u << 20;
+// Largest cached reply handed to libfuse as an fd buffer (spliced): its pipe
+// must hold the reply plus a few pages of header, and pipes are capped at
+// /proc/sys/fs/pipe-max-size (1 MiB by default). Larger replies are read
+// into memory first.
+inline constexpr size_t kMaxSplicedReply = (1u << 20) - (16u << 10);
 
 const fuse_lowlevel_ops& RepofsOps();
 

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <array>
+#include <cstring>
 #include <stdexcept>
 
 #include "util/handles.h"
@@ -48,11 +49,42 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-uint32_t Crc32c(std::string_view data, uint32_t crc) {
+namespace {
+
+uint32_t Crc32cTable(std::string_view data, uint32_t crc) {
   static const std::array<uint32_t, 256> kTable = MakeCrc32cTable();
   crc = ~crc;
   for (unsigned char c : data) crc = kTable[(crc ^ c) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+#if defined(__x86_64__)
+// The SSE4.2 CRC32 instruction computes CRC-32C: 8 bytes per instruction,
+// ~20x the table loop (block cache checksums are on the read path).
+__attribute__((target("sse4.2"))) uint32_t Crc32cHardware(
+    std::string_view data, uint32_t crc) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  uint64_t c = ~crc;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    c = __builtin_ia32_crc32di(c, word);
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n, ++p) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return ~c32;
+}
+#endif
+
+}  // namespace
+
+uint32_t Crc32c(std::string_view data, uint32_t crc) {
+#if defined(__x86_64__)
+  static const bool kHardware = __builtin_cpu_supports("sse4.2");
+  if (kHardware) return Crc32cHardware(data, crc);
+#endif
+  return Crc32cTable(data, crc);
 }
 
 struct Sha256Stream::Impl {
