@@ -23,6 +23,15 @@ struct ReadaheadOptions {
   uint64_t memory_limit = 512ull << 20; // readahead_memory
 };
 
+// The write path (staging files and uploads).
+struct WriteOptions {
+  // Directory of the local staging files (on a local disk). "" = $TMPDIR
+  // or /tmp. The daemon sets a per-mount directory.
+  std::string staging_dir;
+  uint64_t part_size = 8ull << 20;  // upload_part_size (multipart part)
+  int upload_parallelism = 4;       // upload_parallelism: parts in flight
+};
+
 // Where file attributes (mode, uid, gid, mtime) come from.
 enum class AttrSource {
   // s3fs-compatible x-amz-meta-* headers, read by HEAD for object versions
@@ -57,6 +66,7 @@ struct FsOptions {
   bool stale_if_error = true;
 
   ReadaheadOptions readahead;
+  WriteOptions write;
 };
 
 }  // namespace repofs

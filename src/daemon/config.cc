@@ -184,6 +184,15 @@ const std::map<std::string, Handler>& Handlers() {
       {"no_cache", Flag([](Config* c) { c->cache.enabled = false; })},
       {"stale_if_error", Flag([](Config* c) { c->fs.stale_if_error = true; })},
       {"no_stale_if_error", Flag([](Config* c) { c->fs.stale_if_error = false; })},
+      {"upload_part_size", [](const std::string& v, Config* c) -> Status {
+         auto size = ParseSize(v);
+         if (!size || *size < (5ull << 20) || *size > (5ull << 30)) {
+           return Bad("bad part size '" + v + "' (5M..5G)");
+         }
+         c->fs.write.part_size = *size;
+         return OkStatus();
+       }},
+      {"upload_parallelism", PositiveInt([](Config* c) { return &c->fs.write.upload_parallelism; }, 64)},
       {"fuse_threads", PositiveInt([](Config* c) { return &c->fuse_threads; }, 1024)},
       {"transfer_threads", PositiveInt([](Config* c) { return &c->transfer_threads; }, 1024)},
       {"fsname", Text([](Config* c) { return &c->fsname; })},

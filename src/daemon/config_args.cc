@@ -114,6 +114,11 @@ Read-ahead:
   -o readahead_parallelism=N ranged GETs in flight per file (8)
   -o readahead_memory=SIZE   read-ahead memory for all files (512M)
 
+Writing:
+  -o upload_part_size=SIZE   multipart part size, 5M..5G (8M); files
+                             written sequentially stream in parts this big
+  -o upload_parallelism=N    parts uploaded in parallel per file (4)
+
 Process:
   -o fuse_threads=N          FUSE worker threads (default 16)
   -o transfer_threads=N      S3 transfer threads (default 32)

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "cache/block_cache.h"
 #include "daemon/client_factory.h"
@@ -130,10 +131,24 @@ int RunMount(Config config) {
   // with ~50 FUSE and transfer threads that fragmentation, not live data,
   // dominated RSS with 100,000 inodes known. Four arenas keep contention low.
   mallopt(M_ARENA_MAX, 4);
+  // Staging files of the write path: a per-mount directory unless set (the
+  // files in it are unlinked right after creation; the directory goes at
+  // exit).
+  std::string staging_created;
+  if (!config.fs.read_only && config.fs.write.staging_dir.empty()) {
+    staging_created = "/var/tmp/repofs-staging-" + std::to_string(getpid());
+    if (mkdir(staging_created.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Fail("cannot create " + staging_created + ": " + std::strerror(errno));
+    }
+    config.fs.write.staging_dir = staging_created;
+  }
   // The cache is opened in the daemon process (LMDB environments must not
   // cross a fork); a failure still reaches the waiting parent's exit status.
   Result<CacheParts> cache = OpenCache(config, stack->client);
-  if (!cache) return Fail(cache.error().message);
+  if (!cache) {
+    if (!staging_created.empty()) rmdir(staging_created.c_str());
+    return Fail(cache.error().message);
+  }
   fs::Filesystem filesystem(stack->client, config.fs, RealClock(), cache->store,
                             config.transfer_threads, cache->source,
                             cache->counters);
@@ -143,6 +158,7 @@ int RunMount(Config config) {
   int status = (*server)->Run(filesystem);
   LogRequestCounts(*stack->client);
   if (cache->cache) cache->cache->Flush();
+  if (!staging_created.empty()) rmdir(staging_created.c_str());
   REPOFS_LOG(kInfo) << "unmounted " << config.mountpoint;
   return status;
 }

@@ -160,6 +160,12 @@ void ListingCache::Erase(Ino dir) {
   listings_.erase(dir);
 }
 
+void ListingCache::Clear() {
+  std::lock_guard lock(mu_);
+  listings_.clear();
+  order_.clear();
+}
+
 size_t ListingCache::size() const {
   std::lock_guard lock(mu_);
   return listings_.size();

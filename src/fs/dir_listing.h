@@ -71,6 +71,8 @@ class ListingCache {
   std::shared_ptr<const Listing> GetAny(Ino dir);
   void Put(Ino dir, std::shared_ptr<const Listing> listing);
   void Erase(Ino dir);
+  // Drops every listing (a directory rename changed keys below it).
+  void Clear();
   size_t size() const;
 
  private:

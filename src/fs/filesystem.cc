@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <future>
 
 #include "util/log.h"
@@ -17,6 +18,20 @@ constexpr int kLookupThreads = 16;
 
 std::time_t MountTime(const Clock& clock) {
   return std::chrono::system_clock::to_time_t(clock.Now());
+}
+
+upload::UploadOptions UploadOptionsOf(const WriteOptions& write) {
+  upload::UploadOptions upload;
+  upload.staging_dir = write.staging_dir;
+  if (upload.staging_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    upload.staging_dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  upload.part_size = write.part_size;
+  upload.multipart_threshold = std::max<uint64_t>(
+      upload.multipart_threshold, 2 * write.part_size);
+  upload.parallelism = std::max(1, write.upload_parallelism);
+  return upload;
 }
 
 Error NotFound(std::string_view name) {
@@ -41,6 +56,7 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       store_(store ? std::move(store)
                    : std::make_shared<MemoryMetadataStore>()),
       cached_(std::move(cached)),
+      upload_options_(UploadOptionsOf(options.write)),
       readahead_(cached_ ? prefetch::ReadaheadContext(
                                cached_,
                                counters ? std::move(counters)
@@ -54,6 +70,7 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       inodes_(mapper_.DirAttr(std::nullopt)),
       negatives_(negative_ttl_),
       listings_(ttl_),
+      upload_pool_(std::max(2, 2 * std::max(1, options.write.upload_parallelism))),
       lookup_pool_(kLookupThreads),
       head_pool_(std::max(1, options.head_parallelism)) {}
 
@@ -266,7 +283,8 @@ void Filesystem::Forget(Ino ino, uint64_t nlookup) {
   if (inodes_.nlookup(ino) == 0) inode_readers_.Erase(ino);
 }
 
-Result<AttrReply> Filesystem::GetAttr(Ino ino) {
+Result<AttrReply> Filesystem::GetAttr(Ino ino, uint64_t fh) {
+  if (std::optional<AttrReply> pending = PendingAttr(ino, fh)) return *pending;
   std::optional<InodeInfo> info = inodes_.Get(ino);
   if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
   // An inode is one object version: its attributes never change, so the

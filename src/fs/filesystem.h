@@ -12,7 +12,13 @@
 // open, or -- for reads without a handle (FUSE no-open mode on read-only
 // mounts, ReadInode) -- through one shared reader per inode (an inode is one
 // version, so the pinning guarantee is the same). This is the read path:
-// every modifying operation returns EROFS.
+// modifying operations return EROFS on read-only mounts; on read-write
+// mounts they are the write path (filesystem_write.cc, filesystem_namespace.cc,
+// filesystem_rename.cc; semantics in docs/dev/WRITE-PATH.md): files are
+// written to a staging file (upload::PendingObject) and committed at
+// FLUSH/FSYNC; a commit gives the path a new inode number (the old one stays
+// valid for its open handles); versions that open read handles still need
+// when they are replaced or deleted are copied locally first.
 //
 // Request cost: Lookup answers from the inode table (fresh), the negative
 // cache, or a fresh listing of the parent with no request (one HEAD if the
@@ -52,6 +58,8 @@
 #include "fs/types.h"
 #include "cache/block_cache.h"
 #include "prefetch/cached_chunk_source.h"
+#include "fs/write_files.h"
+#include "fs/write_types.h"
 #include "prefetch/readahead_context.h"
 #include "repofs/clock.h"
 #include "repofs/fs_options.h"
@@ -96,8 +104,11 @@ class Filesystem {
   Result<Entry> Lookup(Ino parent, std::string_view name);
   // Drops `nlookup` kernel references.
   void Forget(Ino ino, uint64_t nlookup);
-  // Never issues a request. Errors: ENOENT (unknown inode).
-  Result<AttrReply> GetAttr(Ino ino);
+  // Never issues a request. Errors: ENOENT (unknown inode). `fh` (0: none)
+  // is the handle the kernel asks through: a file open for writing reports
+  // its pending size and metadata, except to a read handle, which sees its
+  // own version.
+  Result<AttrReply> GetAttr(Ino ino, uint64_t fh = 0);
   // The symlink target (GET of the body, cached per version). EINVAL if not
   // a symlink.
   Result<std::string> ReadLink(Ino ino);
@@ -144,8 +155,64 @@ class Filesystem {
 
   StatFsInfo StatFs() const;
 
-  // --- Modifications: the read path refuses them all with EROFS. ---
+  // --- Modifications: EROFS on read-only mounts. ---
   Status RefuseWrite(std::string_view operation) const;
+
+  // --- Write path (filesystem_write.cc) ---
+  // Open() with O_WRONLY/O_RDWR/O_TRUNC/O_APPEND lands in OpenForWrite.
+  // CREATE: a new pending file (nothing in S3 until FLUSH). O_EXCL is
+  // enforced at the first commit with If-None-Match: * (EEXIST at close()
+  // when another host created the key meanwhile). Errors: EROFS, ENOENT,
+  // ENOTDIR, ENAMETOOLONG, EIO/ENOSPC (staging file).
+  Result<CreateReply> Create(Ino parent, std::string_view name, mode_t mode,
+                             int flags, const Caller& caller);
+  // pwrite on the pending copy; EBADF for a handle not open for writing.
+  Result<size_t> Write(uint64_t fh, uint64_t offset, std::string_view data);
+  // FLUSH (every close()): commits the file if it changed, so close()
+  // returns the upload's error (EIO, EACCES, ENOSPC, EEXIST for a lost
+  // O_EXCL). Returns the dentry the kernel must invalidate when a new
+  // version was committed. Read handles: nothing to do.
+  Result<std::optional<EntryRef>> Flush(uint64_t fh);
+  // FSYNC: commits like Flush (the dentry is announced by the next Flush).
+  Status Fsync(uint64_t fh);
+  // SETATTR. size: truncates the pending copy (or, without an open file,
+  // makes a new version of the object with the new size); mode/uid/gid/
+  // mtime: pending metadata of an open file (uploaded at its commit), else
+  // a self-copy with MetadataDirective::kReplace. Directories: accepted,
+  // not stored (their mode is dir_mode). atime: accepted, not stored.
+  Result<AttrReply> SetAttr(Ino ino, const SetAttrRequest& request,
+                            uint64_t fh);
+  // copy_file_range of a whole committed file (offsets 0, len >= its size)
+  // onto a file open for writing: one server-side CopyObject. Anything
+  // else: EOPNOTSUPP (the kernel then copies through the page cache).
+  Result<size_t> CopyFileRange(uint64_t fh_in, uint64_t offset_in,
+                               uint64_t fh_out, uint64_t offset_out,
+                               size_t length);
+
+  // --- Namespace (filesystem_namespace.cc, filesystem_rename.cc) ---
+  // unlink: DELETE; an open file stays readable through its handles.
+  // Errors: ENOENT, EISDIR, EROFS, S3 errors.
+  Status Unlink(Ino parent, std::string_view name);
+  // mkdir: zero-byte marker "dir/" with x-amz-meta-mode. EEXIST, ENOENT...
+  Result<Entry> MkDir(Ino parent, std::string_view name, mode_t mode,
+                      const Caller& caller);
+  // rmdir: ENOTEMPTY exactly when a key other than the marker exists
+  // below (or a file is being written there); ENOENT, ENOTDIR.
+  Status RmDir(Ino parent, std::string_view name);
+  // symlink: an object whose body is the target, mode S_IFLNK|0777.
+  Result<Entry> SymLink(std::string_view target, Ino parent,
+                        std::string_view name, const Caller& caller);
+  // rename (flags: RENAME_NOREPLACE -> EEXIST if the target exists;
+  // RENAME_EXCHANGE and others -> EINVAL). Files: server-side copy carrying
+  // the metadata, then delete; atomic replace of an existing target. A
+  // directory: every key below it, not atomic (EBUSY while a file below it
+  // is open for writing).
+  Status Rename(Ino parent, std::string_view name, Ino new_parent,
+                std::string_view new_name, unsigned int flags);
+
+  // Introspection (tests).
+  size_t OpenWriteFileCount() const { return writes_.size(); }
+  size_t PreservedCopyCount() const { return preserved_.size(); }
 
   // --- Timeouts for the kernel ---
   std::chrono::milliseconds negative_timeout() const { return negative_ttl_; }
@@ -193,6 +260,44 @@ class Filesystem {
                                            const Error& error, SteadyTime now);
   std::shared_ptr<const Listing> StaleListing(Ino dir, const Error& error);
 
+  // Write path helpers (filesystem_write*.cc, filesystem_namespace.cc,
+  // filesystem_rename.cc).
+  Result<OpenReply> OpenForWrite(Ino ino, int flags);
+  Result<OpenReply> OpenWhileWriting(Ino ino, std::shared_ptr<OpenFile> file);
+  Result<size_t> ReadWriteHandle(uint64_t fh, uint64_t offset, size_t size,
+                                 char* out);
+  void ReleaseWriteHandle(uint64_t fh);
+  void DropPreservedIfUnused(Ino ino);
+  std::optional<AttrReply> PendingAttr(Ino ino, uint64_t fh);
+  Attr PendingAttrLocked(OpenFile& file);
+  Status LoadLocked(OpenFile& file);
+  Status CommitLocked(OpenFile& file);
+  Result<FileVersion> ResolveVersion(const std::string& key,
+                                     const WriteResult& written,
+                                     uint64_t size);
+  void Publish(Ino parent, std::string_view name, const std::string& key,
+               const FileVersion& version, const PosixMeta& meta);
+  Observation VersionObservation(const std::string& key,
+                                 const FileVersion& version,
+                                 const PosixMeta& meta) const;
+  Result<std::unique_ptr<upload::PendingObject>> NewPending(std::string key);
+  void PreserveForReaders(Ino ino);
+  PosixMeta MetaOf(const Attr& attr) const;
+  Result<AttrReply> SetAttrStored(const InodeInfo& info,
+                                  const SetAttrRequest& request);
+  Result<InodeInfo> ResolveChild(Ino parent, std::string_view name);
+  Result<std::string> ChildKey(Ino parent, std::string_view name);
+  Result<bool> HasKeysBelow(const std::string& dir_prefix);
+  Status RenameFile(const InodeInfo& src, const std::string& src_key,
+                    Ino new_parent, std::string_view new_name,
+                    const std::string& dst_key);
+  Status RenameDir(const InodeInfo& src, const std::string& src_prefix,
+                   Ino new_parent, std::string_view new_name,
+                   const std::string& dst_prefix);
+  Result<WriteResult> CopyKey(const std::string& from, const std::string& to,
+                              const std::string& etag, uint64_t size,
+                              const Metadata* replace);
+
   const std::shared_ptr<ObjectClient> client_;
   const FsOptions options_;
   const Clock& clock_;
@@ -201,6 +306,7 @@ class Filesystem {
   const AttrMapper mapper_;
   const std::shared_ptr<MetadataStore> store_;
   const std::shared_ptr<prefetch::CachedChunkSource> cached_;  // may be null
+  const upload::UploadOptions upload_options_;
 
   // Readers (in files_) must be destroyed before the context: keep it
   // declared first.
@@ -211,6 +317,10 @@ class Filesystem {
   HandleTable<FileHandle> files_;
   InodeReaders inode_readers_;  // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;
+  // Write path. The upload pool outlives the pending objects that use it.
+  ThreadPool upload_pool_;
+  WriteFiles writes_;
+  PreservedCopies preserved_;
   // Pools last: destroyed (joined) first, while what their tasks use lives.
   ThreadPool lookup_pool_;  // the LIST half of a lookup probe
   ThreadPool head_pool_;    // READDIRPLUS attribute HEADs

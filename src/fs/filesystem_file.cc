@@ -64,7 +64,11 @@ Status Filesystem::RevalidateForOpen(const InodeInfo& info,
 
 Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND))) {
-    return RefuseWrite("open for writing").error();
+    if (options_.read_only) return RefuseWrite("open for writing").error();
+    return OpenForWrite(ino, flags);  // filesystem_write.cc
+  }
+  if (std::shared_ptr<OpenFile> file = writes_.Find(ino)) {
+    return OpenWhileWriting(ino, std::move(file));
   }
   std::string path;
   std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
@@ -100,8 +104,14 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
 
 Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size,
                                 char* out) {
+  if (IsWriteHandle(fh)) return ReadWriteHandle(fh, offset, size, out);
   std::shared_ptr<FileHandle> handle = files_.Get(fh);
   if (!handle) return Error{EBADF, "unknown file handle"};
+  // The version was replaced or deleted through this mount while open: it
+  // was copied locally first (filesystem_write.cc PreserveForReaders).
+  if (auto copy = preserved_.Find(handle->ino(), handle->etag())) {
+    return copy->Read(offset, size, out);
+  }
   return ReadFull(handle->Reader(readahead_), offset, size, out);
 }
 
@@ -155,8 +165,11 @@ std::optional<cache::BlockRef> Filesystem::CachedRead(uint64_t fh, Ino ino,
 }
 
 void Filesystem::Release(uint64_t fh) {
+  if (IsWriteHandle(fh)) return ReleaseWriteHandle(fh);
   std::shared_ptr<FileHandle> handle = files_.Remove(fh);
-  if (handle) inodes_.Unpin(handle->ino());
+  if (!handle) return;
+  inodes_.Unpin(handle->ino());
+  DropPreservedIfUnused(handle->ino());
 }
 
 Result<std::string> Filesystem::ReadLink(Ino ino) {

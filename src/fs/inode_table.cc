@@ -161,12 +161,14 @@ std::optional<std::string> InodeTable::PathOf(Ino ino) const {
 
 std::optional<std::string> InodeTable::PathOfLocked(Ino ino) const {
   std::vector<std::string_view> parts;
-  // Bounded: every step moves to a strictly older (smaller) inode number.
-  while (ino != kRootIno) {
+  // Bounded by kMaxDepth steps: rename may move an inode under a younger
+  // directory, so parent numbers are not ordered; the kernel forbids
+  // moving a directory below itself, so there is no cycle.
+  constexpr int kMaxDepth = 4096;
+  for (int depth = 0; ino != kRootIno; ++depth) {
     auto it = records_.find(ino);
-    if (it == records_.end()) return std::nullopt;
+    if (it == records_.end() || depth >= kMaxDepth) return std::nullopt;
     parts.push_back(it->second.name.view());
-    if (it->second.parent >= ino) return std::nullopt;
     ino = it->second.parent;
   }
   std::string path;
@@ -248,6 +250,87 @@ void InodeTable::SetDirMtime(Ino ino, std::time_t mtime) {
   auto it = records_.find(ino);
   if (it != records_.end() && it->second.type == FileType::kDirectory) {
     it->second.mtime_sec = mtime;
+  }
+}
+
+uint32_t InodeTable::OpenCount(Ino ino) const {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(ino);
+  return it == records_.end() ? 0 : it->second.open_count;
+}
+
+void InodeTable::SetVersion(Record& r, const Observation& obs) {
+  r.type = obs.type;
+  r.mode = obs.attr.mode;
+  r.uid = obs.attr.uid;
+  r.gid = obs.attr.gid;
+  r.mtime_sec = obs.attr.mtime.tv_sec;
+  r.mtime_nsec = static_cast<uint32_t>(obs.attr.mtime.tv_nsec);
+  if (obs.type != FileType::kDirectory) {
+    r.size = obs.attr.size;
+    r.etag = CompactEtag(obs.etag);
+    r.last_modified = obs.last_modified;
+  }
+  r.validated_ns = std::max(r.validated_ns, ToTicks(obs.observed_at));
+}
+
+Result<InodeInfo> InodeTable::Update(Ino ino, const Observation& obs) {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(ino);
+  if (it == records_.end() || ino == kRootIno) {
+    return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  }
+  SetVersion(it->second, obs);
+  return InfoOf(it->second);
+}
+
+Result<InodeInfo> InodeTable::Move(Ino ino, Ino new_parent,
+                                   std::string_view new_name,
+                                   const Observation* obs) {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(ino);
+  auto pit = records_.find(new_parent);
+  if (it == records_.end() || ino == kRootIno || pit == records_.end()) {
+    return Error{ENOENT, "unknown inode"};
+  }
+  if (pit->second.type != FileType::kDirectory) {
+    return Error{ENOTDIR, "new parent is not a directory"};
+  }
+  Record& r = it->second;
+  if (Record* there = FindBound(new_parent, new_name); there && there != &r) {
+    Unbind(*there);
+  }
+  Unbind(r);
+  if (r.parent != new_parent) {
+    auto old = records_.find(r.parent);
+    ++pit->second.child_refs;
+    r.parent = new_parent;
+    if (old != records_.end()) {
+      --old->second.child_refs;
+      MaybeFree(&old->second);
+    }
+  }
+  r.name = PackedString(new_name);
+  if (obs != nullptr) SetVersion(r, *obs);
+  r.bound = true;
+  dentries_.insert(&r);
+  return InfoOf(r);
+}
+
+void InodeTable::UnbindDescendantFiles(Ino dir) {
+  std::lock_guard lock(mu_);
+  for (auto& [ino, r] : records_) {
+    if (r.type == FileType::kDirectory || !r.bound) continue;
+    Ino up = r.parent;
+    for (int depth = 0; depth < 4096 && up != kRootIno; ++depth) {
+      if (up == dir) {
+        Unbind(r);
+        break;
+      }
+      auto pit = records_.find(up);
+      if (pit == records_.end()) break;
+      up = pit->second.parent;
+    }
   }
 }
 

@@ -108,6 +108,22 @@ class InodeTable {
   // Records a directory's marker mtime (e.g. seen by its own listing).
   void SetDirMtime(Ino ino, std::time_t mtime);
 
+  // --- Write path ---
+  // Open-handle references (Pin) currently held on `ino` (0 if unknown).
+  uint32_t OpenCount(Ino ino) const;
+  // The object of `ino` became a new version in place (setattr by
+  // self-copy, truncate without an open file): same inode number, new
+  // version and attributes; stays bound. ENOENT if unknown.
+  Result<InodeInfo> Update(Ino ino, const Observation& obs);
+  // rename: binds `ino` to (new_parent, new_name) -- the inode bound there
+  // before becomes stale -- with the version in `obs` (files; null keeps
+  // the version, e.g. directories). ENOENT/ENOTDIR for a bad parent.
+  Result<InodeInfo> Move(Ino ino, Ino new_parent, std::string_view new_name,
+                         const Observation* obs);
+  // Unbinds every file inode below directory `dir` (their keys changed by a
+  // directory rename); the next lookup finds the new versions.
+  void UnbindDescendantFiles(Ino dir);
+
   size_t size() const;
   uint64_t nlookup(Ino ino) const;  // for tests
 
@@ -161,6 +177,7 @@ class InodeTable {
   Record* FindBound(Ino parent, std::string_view name) const;  // mu_ held
   Record& Create(Ino parent, std::string_view name, const Observation& obs);
   void Unbind(Record& r);     // mu_ held
+  static void SetVersion(Record& r, const Observation& obs);  // mu_ held
   void MaybeFree(Record* r);  // mu_ held
 
   // Leaf lock: no other lock is taken while it is held.

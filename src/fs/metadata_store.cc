@@ -41,7 +41,9 @@ void MemoryMetadataStore::Put(const VersionKey& version,
                               const PosixMeta& meta) {
   Digest d = DigestOf(version);
   std::lock_guard lock(mu_);
-  if (!meta_.emplace(d, meta).second) return;
+  // Overwrites: a self-copy (chmod) within the same second as the previous
+  // version keeps ETag and LastModified, so the last writer's word wins.
+  if (!meta_.insert_or_assign(d, meta).second) return;
   meta_order_.push_back(d);
   while (meta_.size() > max_versions_ && !meta_order_.empty()) {
     meta_.erase(meta_order_.front());

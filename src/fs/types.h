@@ -71,6 +71,11 @@ struct OpenReply {
   // The kernel may keep cached pages of this inode: an inode is one object
   // version, so its pages never go stale.
   bool keep_cache = true;
+  // Write path: bypass the page cache for this handle (a writer or reader
+  // of an inode that others have open in the other mode: each must see its
+  // own version), and whether close() must send FLUSH (writable handles).
+  bool direct_io = false;
+  bool needs_flush = false;
 };
 
 struct StatFsInfo {

@@ -16,7 +16,6 @@
 #include "util/log.h"
 
 namespace repofs::fuse {
-namespace {
 
 double Seconds(std::chrono::milliseconds ms) { return ms.count() / 1000.0; }
 
@@ -45,6 +44,8 @@ fuse_entry_param ToEntryParam(const fs::Entry& entry) {
   e.entry_timeout = Seconds(entry.entry_timeout);
   return e;
 }
+
+namespace {
 
 // No-open mode, read-only mounts only (the `ro` mount or
 // FsOptions::read_only; read-write mounts keep OPEN/RELEASE, the write path
@@ -104,6 +105,11 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
   conn->max_readahead = kMaxReadahead;
   conn->max_read = kMaxSplicedReply;  // as the max_read mount option says
   NegotiateNoOpen(*context, conn);
+  // O_TRUNC arrives with OPEN (no separate SETATTR): the truncation then
+  // happens on the pending copy, and readers keep the committed version.
+  if (!context->no_open.load(std::memory_order_relaxed)) {
+    want(FUSE_CAP_ATOMIC_O_TRUNC);
+  }
 }
 
 void Init(void* userdata, fuse_conn_info* conn) noexcept {
@@ -163,9 +169,10 @@ void ForgetMulti(fuse_req_t req, size_t count,
   fuse_reply_none(req);
 }
 
-void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) noexcept {
+void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   Serve(req, Op::kGetAttr, [&] {
-    Result<fs::AttrReply> attr = Fs(req).GetAttr(ino);
+    Result<fs::AttrReply> attr =
+        Fs(req).GetAttr(ino, fi != nullptr ? fi->fh : 0);
     if (!attr.has_value()) return Errno("getattr", attr.error());
     struct stat st = ToStat(attr->attr);
     fuse_reply_attr(req, &st, Seconds(attr->attr_timeout));
@@ -193,10 +200,10 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
     if (!open.has_value()) return Errno("open", open.error());
     fi->fh = open->fh;
     fi->keep_cache = open->keep_cache ? 1 : 0;
-    fi->direct_io = 0;
+    fi->direct_io = open->direct_io ? 1 : 0;
     // Read-only handle: nothing to flush at close(). Saves a FLUSH round
-    // trip per nginx request (FOPEN_NOFLUSH).
-    fi->noflush = 1;
+    // trip per nginx request (FOPEN_NOFLUSH). Writable handles commit there.
+    fi->noflush = open->needs_flush ? 0 : 1;
     if (fuse_reply_open(req, fi) == -ENOENT)
       fs.Release(open->fh);  // interrupted
     return 0;
@@ -255,25 +262,9 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
   });
 }
 
-void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) noexcept {
-  Serve(req, Op::kFlush, [&] {
-    // No-open mode: ENOSYS once, and the kernel sends no FLUSH any more.
-    if (Context(req).no_open.load(std::memory_order_relaxed)) return ENOSYS;
-    fuse_reply_err(req, 0);  // read-only handles: nothing to make durable
-    return 0;
-  });
-}
-
 void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
   Serve(req, Op::kRelease, [&] {
     Fs(req).Release(fi->fh);
-    fuse_reply_err(req, 0);
-    return 0;
-  });
-}
-
-void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) noexcept {
-  Serve(req, Op::kFlush, [&] {
     fuse_reply_err(req, 0);
     return 0;
   });
@@ -387,7 +378,8 @@ const char* OpName(Op op) {
   static constexpr const char* kNames[] = {
       "lookup",      "forget",     "getattr", "readlink", "open",
       "read",        "flush",      "release", "opendir",  "readdir",
-      "readdirplus", "releasedir", "statfs",  "xattr",    "refused"};
+      "readdirplus", "releasedir", "statfs",  "xattr",    "refused",
+      "create",      "write",      "setattr", "namespace", "copy_file_range"};
   static_assert(std::size(kNames) == static_cast<size_t>(Op::kCount));
   return kNames[static_cast<size_t>(op)];
 }
@@ -413,9 +405,7 @@ const fuse_lowlevel_ops& RepofsOps() {
     o.readlink = ReadLink;
     o.open = Open;
     o.read = Read;
-    o.flush = Flush;
     o.release = Release;
-    o.fsync = Fsync;
     o.opendir = OpenDir;
     o.readdir = ReadDir;
     o.readdirplus = ReadDirPlus;
@@ -423,6 +413,7 @@ const fuse_lowlevel_ops& RepofsOps() {
     o.fsyncdir = FsyncDir;
     o.statfs = StatFs;
     SetRefusedOps(o);  // fuse_refused_ops.cc
+    SetWriteOps(o);    // fuse_write_ops.cc (flush, fsync, modifications)
     return o;
   }();
   return ops;

@@ -5,8 +5,8 @@
 //
 // Internal to src/fuse (includes <fuse_lowlevel.h>).
 //
-// Refused operations (documented errnos): every modification -> EROFS (the
-// read path; writes come later), link -> EPERM, setxattr/removexattr ->
+// Modifications (fuse_write_ops.cc) -> fs::Filesystem's write path (EROFS
+// on read-only mounts). Refused operations (documented errnos): link -> EPERM, setxattr/removexattr ->
 // ENOTSUP, getxattr/listxattr -> ENOSYS, which the kernel remembers for the
 // mount and then answers every later call (e.g. the security.capability
 // probe before each write) itself with EOPNOTSUPP, at no cost.
@@ -46,6 +46,11 @@ enum class Op : uint8_t {
   kStatFs,
   kGetXattr,
   kRefused,
+  kCreate,
+  kWrite,
+  kSetAttr,
+  kNamespace,  // unlink, mkdir, rmdir, symlink, rename, mknod
+  kCopyFileRange,
   kCount
 };
 const char* OpName(Op op);
@@ -53,6 +58,8 @@ const char* OpName(Op op);
 // libfuse userdata: set before the loop starts, cleared after it ends.
 struct OpsContext {
   std::atomic<fs::Filesystem*> fs{nullptr};
+  // For kernel notifications (set at mount, before the loop starts).
+  std::atomic<fuse_session*> session{nullptr};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Op::kCount)> calls{};
   void Count(Op op) {
     calls[static_cast<size_t>(op)].fetch_add(1, std::memory_order_relaxed);
@@ -83,7 +90,15 @@ inline constexpr size_t kMaxSplicedReply = (1u << 20) - (16u << 10);
 
 const fuse_lowlevel_ops& RepofsOps();
 
+// Translations of fs types shared by the trampolines.
+double Seconds(std::chrono::milliseconds ms);
+struct stat ToStat(const fs::Attr& attr);
+fuse_entry_param ToEntryParam(const fs::Entry& entry);
+
 // Installs the refused operations (fuse_refused_ops.cc) into `ops`.
 void SetRefusedOps(fuse_lowlevel_ops& ops);
+// Installs the write path (fuse_write_ops.cc) into `ops`: replaces the
+// refused modifications, FLUSH and FSYNC.
+void SetWriteOps(fuse_lowlevel_ops& ops);
 
 }  // namespace repofs::fuse

@@ -124,6 +124,7 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(
   server->mounted_ = true;
   server->context_->bdi_read_ahead_path = BdiReadAheadPath(options.mountpoint);
   server->context_->read_only_mount = options.read_only;
+  server->context_->session.store(server->session_, std::memory_order_release);
   return server;
 }
 

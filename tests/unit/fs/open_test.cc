@@ -179,8 +179,9 @@ TEST_F(FsTest, ForgetFreesInodes) {
   EXPECT_GT(InoOf("d/a"), b);
 }
 
-TEST_F(FsTest, WritesAreRefused) {
+TEST_F(FsTest, WritesAreRefusedOnReadOnlyMounts) {
   Put("f", "x");
+  options_.read_only = true;
   Mount();
   const Ino f = InoOf("f");
   EXPECT_EQ(fs_->Open(f, O_WRONLY).error().errno_value, EROFS);

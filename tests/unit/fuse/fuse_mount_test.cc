@@ -279,14 +279,6 @@ TEST_F(FuseMountTest, ErrorsAndRefusals) {
   struct stat st {};
   EXPECT_EQ(stat(Path("missing").c_str(), &st), -1);
   EXPECT_EQ(errno, ENOENT);
-  EXPECT_EQ(open(Path("hello.txt").c_str(), O_WRONLY), -1);
-  EXPECT_EQ(errno, EROFS);
-  EXPECT_EQ(open(Path("new.txt").c_str(), O_WRONLY | O_CREAT, 0644), -1);
-  EXPECT_EQ(errno, EROFS);
-  EXPECT_EQ(mkdir(Path("d").c_str(), 0755), -1);
-  EXPECT_EQ(errno, EROFS);
-  EXPECT_EQ(unlink(Path("hello.txt").c_str()), -1);
-  EXPECT_EQ(errno, EROFS);
   EXPECT_EQ(link(Path("hello.txt").c_str(), Path("h2").c_str()), -1);
   EXPECT_EQ(errno, EPERM);
   char value[16];
@@ -365,6 +357,33 @@ TEST_F(FuseReadOnlyMountTest, NoOpenModeReadsByInode) {
   EXPECT_EQ(counts["releasedir"], 1u);
   EXPECT_EQ(fs_->OpenFileCount(), 0u) << "no handles in no-open mode";
   EXPECT_GE(fs_->InodeReaderCount(), 2u) << "per-inode readers served READs";
+}
+
+// A `ro` mount refuses every modification with EROFS.
+TEST_F(FuseReadOnlyMountTest, WritesRefused) {
+  EXPECT_EQ(open(Path("hello.txt").c_str(), O_WRONLY), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(open(Path("new.txt").c_str(), O_WRONLY | O_CREAT, 0644), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(mkdir(Path("d").c_str(), 0755), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(unlink(Path("hello.txt").c_str()), -1);
+  EXPECT_EQ(errno, EROFS);
+}
+
+// A read-write mount over the fake store: create, write, close, read back.
+TEST_F(FuseMountTest, WritesReachTheStoreAtClose) {
+  int fd = open(Path("new.txt").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0640);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  ASSERT_EQ(write(fd, "written", 7), 7);
+  EXPECT_FALSE(fake_->BodyForTest("new.txt").has_value()) << "not before close";
+  ASSERT_EQ(close(fd), 0);
+  EXPECT_EQ(fake_->BodyForTest("new.txt").value_or(""), "written");
+  EXPECT_EQ(Serve("new.txt"), "written");
+  struct stat st {};
+  ASSERT_EQ(stat(Path("new.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 7);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
 }
 
 // What a warm nginx request costs on a `ro` mount: nothing. open, fstat,

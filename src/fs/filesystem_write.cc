@@ -1,0 +1,437 @@
+// Filesystem: files open for writing -- CREATE, OPEN for writing, WRITE,
+// reads through write handles, FLUSH/FSYNC (commit), RELEASE -- and the
+// commit machinery shared with setattr, rename and copy_file_range.
+//
+// Durability (DESIGN.md tenet 2): FLUSH commits, so close() returns the
+// upload's error; RELEASE only cleans up (it commits what an mmap wrote
+// after the last FLUSH, best effort).
+//
+// Inodes: a commit publishes the new version under a NEW inode number bound
+// to the path (InodeTable::Bind); the inode the writer opened stays valid
+// for the handles open on it, and Flush() returns the dentry so fuse/ can
+// invalidate the kernel's entry (the next open finds the new inode, with an
+// empty page cache). A writer opened while other handles read the inode --
+// and a reader opened while a writer has it -- get direct I/O, so neither
+// sees the other's bytes through the shared page cache (the kernel truncates
+// the page cache at an atomic O_TRUNC; readers then re-read through their
+// handles, pinned to their version).
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "fs/filesystem.h"
+#include "util/log.h"
+
+namespace repofs::fs {
+namespace {
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+Metadata ToS3fsMetadata(const PosixMeta& meta) {
+  Metadata out;
+  out["mode"] = std::to_string(meta.mode);
+  out["uid"] = std::to_string(meta.uid);
+  out["gid"] = std::to_string(meta.gid);
+  std::string mtime = std::to_string(meta.mtime_sec);
+  if (meta.mtime_nsec != 0) {
+    char frac[16];
+    std::snprintf(frac, sizeof(frac), ".%09u", meta.mtime_nsec);
+    mtime += frac;
+  }
+  out["mtime"] = mtime;
+  return out;
+}
+
+PosixMeta Filesystem::MetaOf(const Attr& attr) const {
+  PosixMeta meta;
+  meta.present = PosixMeta::kMode | PosixMeta::kUid | PosixMeta::kGid |
+                 PosixMeta::kMtime;
+  meta.mode = attr.mode;
+  meta.uid = attr.uid;
+  meta.gid = attr.gid;
+  meta.mtime_sec = attr.mtime.tv_sec;
+  meta.mtime_nsec = static_cast<uint32_t>(attr.mtime.tv_nsec);
+  return meta;
+}
+
+PosixMeta NewMeta(mode_t mode, const Caller& caller, timespec now) {
+  PosixMeta meta;
+  meta.present = PosixMeta::kMode | PosixMeta::kUid | PosixMeta::kGid |
+                 PosixMeta::kMtime;
+  meta.mode = mode;
+  meta.uid = caller.uid;
+  meta.gid = caller.gid;
+  meta.mtime_sec = now.tv_sec;
+  meta.mtime_nsec = static_cast<uint32_t>(now.tv_nsec);
+  return meta;
+}
+
+timespec WallNow(const Clock& clock) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                clock.Now().time_since_epoch())
+                .count();
+  return timespec{static_cast<time_t>(ns / 1'000'000'000),
+                  static_cast<long>(ns % 1'000'000'000)};
+}
+
+void SetMtime(PosixMeta& meta, timespec when) {
+  meta.mtime_sec = when.tv_sec;
+  meta.mtime_nsec = static_cast<uint32_t>(when.tv_nsec);
+}
+
+Result<std::unique_ptr<upload::PendingObject>> Filesystem::NewPending(
+    std::string key) {
+  return upload::PendingObject::Create(client_, upload_pool_, nullptr,
+                                       upload_options_, std::move(key));
+}
+
+Observation Filesystem::VersionObservation(const std::string& key,
+                                           const FileVersion& version,
+                                           const PosixMeta& meta) const {
+  return FileObservation(key, version.size, version.etag,
+                         version.last_modified, &meta, clock_.SteadyNow());
+}
+
+// PUT responses carry the ETag but usually no Last-Modified; the version's
+// identity (and the inode a later LIST maps to) needs both: one HEAD then.
+Result<FileVersion> Filesystem::ResolveVersion(const std::string& key,
+                                               const WriteResult& written,
+                                               uint64_t size) {
+  if (!written.etag.empty() && written.last_modified != 0) {
+    return FileVersion{written.etag, written.last_modified, size};
+  }
+  S3Result<std::optional<ObjectInfo>> head = client_->HeadObject(key);
+  if (!head.has_value()) return ToError(head.error());
+  if (!head->has_value()) {
+    return Error{EIO, "'" + key + "' vanished right after it was written"};
+  }
+  const ObjectInfo& info = **head;
+  if (!written.etag.empty() && info.etag != written.etag) {
+    // Replaced by another writer in between: keep our version's identity.
+    return FileVersion{written.etag,
+                       std::chrono::system_clock::to_time_t(clock_.Now()),
+                       size};
+  }
+  return FileVersion{info.etag, info.last_modified, info.size};
+}
+
+void Filesystem::Publish(Ino parent, std::string_view name,
+                         const std::string& key, const FileVersion& version,
+                         const PosixMeta& meta) {
+  store_->Put(VersionKey{key, version.etag, version.last_modified}, meta);
+  Result<InodeInfo> bound =
+      inodes_.Bind(parent, name, VersionObservation(key, version, meta), 0);
+  if (!bound.has_value()) {
+    REPOFS_LOG(kDebug) << "publish '" << key << "': " << bound.error().message;
+  }
+  listings_.Erase(parent);
+  negatives_.Erase(parent, name);
+}
+
+// Before the object version of `ino` disappears from S3 (replaced, renamed
+// or deleted through this mount), copy it locally if read handles of this
+// process still have it open, so they keep reading it whole.
+void Filesystem::PreserveForReaders(Ino ino) {
+  std::optional<InodeInfo> info = inodes_.Get(ino);
+  if (!info || info->etag.empty() || info->type == FileType::kDirectory) {
+    return;
+  }
+  const uint32_t open = inodes_.OpenCount(ino);
+  const uint32_t writers = writes_.HandleCount(ino);
+  if (open <= writers || preserved_.Contains(ino, info->etag)) return;
+  std::optional<std::string> path = inodes_.PathOf(ino);
+  if (!path) return;
+  const std::string key = KeyOf("", *path);
+  Result<std::unique_ptr<upload::PendingObject>> copy = NewPending(key);
+  Status loaded = copy.has_value()
+                      ? (*copy)->LoadFrom(info->etag, info->attr.size)
+                      : Status(copy.error());
+  if (!loaded.ok()) {
+    REPOFS_LOG(kWarning) << "cannot keep '" << key
+                         << "' for its open readers: "
+                         << loaded.error().message;
+    return;
+  }
+  preserved_.Put(ino, info->etag, std::move(*copy));
+}
+
+void Filesystem::DropPreservedIfUnused(Ino ino) {
+  if (preserved_.size() != 0 && inodes_.OpenCount(ino) == 0) {
+    preserved_.Erase(ino);
+  }
+}
+
+Status Filesystem::LoadLocked(OpenFile& file) {
+  if (file.loaded) return OkStatus();
+  if (!file.base.etag.empty() && file.base.size > 0) {
+    Status st = file.pending->LoadFrom(file.base.etag, file.base.size);
+    if (!st.ok()) return st;
+  }
+  file.loaded = true;
+  return OkStatus();
+}
+
+Status Filesystem::CommitLocked(OpenFile& file) {
+  if (!file.DirtyLocked()) return OkStatus();
+  PosixMeta meta = file.meta;
+  S3Result<WriteResult> written = WriteResult{};
+  uint64_t size = 0;
+  if (!file.loaded && !file.content_dirty && !file.needs_commit) {
+    // Metadata only: a self-copy keeps the content (and ETag) server-side.
+    CopyOptions copy;
+    copy.directive = MetadataDirective::kReplace;
+    copy.metadata = ToS3fsMetadata(meta);
+    copy.source_if_match = file.base.etag;
+    written = client_->CopyObject(file.key, file.key, copy);
+    if (!written.has_value()) return ToError(written.error());
+    size = file.base.size;
+  } else {
+    if (Status st = LoadLocked(file); !st.ok()) return st;
+    if (std::optional<InodeInfo> old = inodes_.Bound(file.parent, file.name)) {
+      PreserveForReaders(old->ino);
+    }
+    PutOptions put;
+    put.metadata = ToS3fsMetadata(meta);
+    put.if_none_match = file.exclusive;
+    Result<WriteResult> done = file.pending->Commit(put);
+    if (!done.has_value() && file.exclusive &&
+        (done.error().errno_value == ENOTSUP ||
+         done.error().errno_value == ENOSYS)) {
+      LogOnce(LogLevel::kWarning, "no-if-none-match",
+              "the endpoint has no conditional PUT: O_EXCL is checked "
+              "only against this mount's view");
+      put.if_none_match = false;
+      done = file.pending->Commit(put);
+    }
+    if (!done.has_value()) return done.error();
+    written = *done;
+    size = file.pending->Size();
+  }
+  Result<FileVersion> version = ResolveVersion(file.key, *written, size);
+  if (!version.has_value()) return version.error();
+  file.base = *version;
+  file.content_dirty = file.meta_dirty = file.needs_commit = false;
+  file.exclusive = false;
+  file.announce = true;
+  Publish(file.parent, file.name, file.key, *version, meta);
+  return OkStatus();
+}
+
+Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
+  std::string path;
+  std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
+  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  auto fail = [&](Error error) -> Result<OpenReply> {
+    inodes_.Unpin(ino);
+    return error;
+  };
+  if (info->type == FileType::kDirectory) {
+    return fail(Error{EISDIR, "is a directory"});
+  }
+  std::shared_ptr<OpenFile> file = writes_.Find(ino);
+  if (!file) {
+    const std::string key = KeyOf("", path);
+    if (info->stale) {
+      return fail(Error{ESTALE, "'" + key + "' was replaced or deleted"});
+    }
+    const SteadyTime now = clock_.SteadyNow();
+    if (now - info->validated_at >= ttl_) {
+      Status valid = RevalidateForOpen(*info, key, now);
+      if (!valid.ok()) return fail(valid.error());
+    }
+    Result<std::unique_ptr<upload::PendingObject>> pending = NewPending(key);
+    if (!pending.has_value()) return fail(pending.error());
+    auto fresh = std::make_shared<OpenFile>(ino, std::move(*pending));
+    fresh->parent = info->parent;
+    fresh->name = BaseName(path);
+    fresh->key = key;
+    fresh->base = FileVersion{info->etag, info->last_modified, info->attr.size};
+    fresh->loaded = info->etag.empty() || info->attr.size == 0;
+    fresh->meta = MetaOf(info->attr);
+    file = writes_.Insert(std::move(fresh));
+  }
+  // Others read this inode through the page cache: bypass it (see top).
+  const int64_t others = static_cast<int64_t>(inodes_.OpenCount(ino)) - 1 -
+                         static_cast<int64_t>(writes_.HandleCount(ino));
+  if (flags & O_TRUNC) {
+    std::lock_guard lock(file->mu);
+    if (Status st = file->pending->Truncate(0); !st.ok()) {
+      return fail(st.error());
+    }
+    file->loaded = true;
+    file->content_dirty = true;
+    file->mtime_explicit = false;
+    SetMtime(file->meta, WallNow(clock_));
+  }
+  OpenReply reply;
+  reply.fh = writes_.AddHandle(file, (flags & O_ACCMODE) != O_RDONLY);
+  reply.direct_io = others > 0;
+  reply.keep_cache = !reply.direct_io && !(flags & O_TRUNC);
+  reply.needs_flush = true;
+  return reply;
+}
+
+// A read-only open of an inode that a writer of this process has open: the
+// reader sees the last committed version (or, for a file never committed
+// yet, the pending content), never through the shared page cache.
+Result<OpenReply> Filesystem::OpenWhileWriting(Ino ino,
+                                               std::shared_ptr<OpenFile> file) {
+  if (!inodes_.Pin(ino)) {
+    return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  }
+  FileVersion base;
+  std::string key;
+  {
+    std::lock_guard lock(file->mu);
+    base = file->base;
+    key = file->key;
+  }
+  OpenReply reply;
+  if (!base.etag.empty()) {
+    reply.fh = files_.Add(
+        std::make_shared<FileHandle>(ino, key, base.etag, base.size));
+  } else {
+    reply.fh = writes_.AddHandle(std::move(file), false);
+  }
+  reply.keep_cache = false;
+  reply.direct_io = true;
+  return reply;
+}
+
+Result<CreateReply> Filesystem::Create(Ino parent, std::string_view name,
+                                       mode_t mode, int flags,
+                                       const Caller& caller) {
+  if (options_.read_only) return RefuseWrite("create").error();
+  if (!IsValidName(name)) {
+    return Error{name.size() > 255 ? ENAMETOOLONG : EINVAL, "invalid name"};
+  }
+  std::optional<std::string> dir_key = DirKeyOf(parent);
+  std::optional<InodeInfo> dir = inodes_.Get(parent);
+  if (!dir || !dir_key) return Error{ENOENT, "unknown directory inode"};
+  if (dir->type != FileType::kDirectory) return Error{ENOTDIR, "not a dir"};
+  const std::string key = *dir_key + std::string(name);
+  Result<std::unique_ptr<upload::PendingObject>> pending = NewPending(key);
+  if (!pending.has_value()) return pending.error();
+  const PosixMeta meta =
+      NewMeta(S_IFREG | (mode & 07777), caller, WallNow(clock_));
+  const SteadyTime now = clock_.SteadyNow();
+  Result<InodeInfo> info = inodes_.Bind(
+      parent, name, FileObservation(key, 0, "", 0, &meta, now), 1);
+  if (!info.has_value()) return info.error();
+  inodes_.Pin(info->ino);
+  auto file = std::make_shared<OpenFile>(info->ino, std::move(*pending));
+  file->parent = parent;
+  file->name = std::string(name);
+  file->key = key;
+  file->loaded = true;
+  file->needs_commit = true;
+  file->exclusive = (flags & O_EXCL) != 0;
+  file->meta = meta;
+  writes_.Insert(file);
+  negatives_.Erase(parent, name);
+  CreateReply reply;
+  reply.entry = MakeEntry(info->attr, ttl_);
+  reply.entry.attr_timeout = std::chrono::milliseconds(0);
+  reply.open.fh = writes_.AddHandle(std::move(file), true);
+  reply.open.keep_cache = false;
+  reply.open.needs_flush = true;
+  return reply;
+}
+
+Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset,
+                                 std::string_view data) {
+  std::shared_ptr<WriteHandle> handle = writes_.Get(fh);
+  if (!handle || !handle->can_write) {
+    return Error{EBADF, "not open for writing"};
+  }
+  OpenFile& file = *handle->file;
+  std::lock_guard lock(file.mu);
+  if (Status st = LoadLocked(file); !st.ok()) return st.error();
+  if (Status st = file.pending->Write(offset, data); !st.ok()) {
+    return st.error();
+  }
+  file.content_dirty = true;
+  file.mtime_explicit = false;
+  SetMtime(file.meta, WallNow(clock_));
+  // Keeps the dentry of a file being written trusted (it is not in S3 yet).
+  inodes_.MarkValidated(file.ino, clock_.SteadyNow());
+  return data.size();
+}
+
+Result<size_t> Filesystem::ReadWriteHandle(uint64_t fh, uint64_t offset,
+                                           size_t size, char* out) {
+  std::shared_ptr<WriteHandle> handle = writes_.Get(fh);
+  if (!handle) return Error{EBADF, "unknown file handle"};
+  OpenFile& file = *handle->file;
+  std::lock_guard lock(file.mu);
+  if (Status st = LoadLocked(file); !st.ok()) return st.error();
+  return file.pending->Read(offset, size, out);
+}
+
+Result<std::optional<EntryRef>> Filesystem::Flush(uint64_t fh) {
+  if (!IsWriteHandle(fh)) return std::optional<EntryRef>();
+  std::shared_ptr<WriteHandle> handle = writes_.Get(fh);
+  if (!handle) return Error{EBADF, "unknown file handle"};
+  OpenFile& file = *handle->file;
+  std::lock_guard lock(file.mu);
+  if (handle->can_write) {
+    if (Status st = CommitLocked(file); !st.ok()) return st.error();
+  }
+  if (!file.announce) return std::optional<EntryRef>();
+  file.announce = false;
+  return std::optional<EntryRef>(EntryRef{file.parent, file.name});
+}
+
+Status Filesystem::Fsync(uint64_t fh) {
+  if (!IsWriteHandle(fh)) return OkStatus();
+  std::shared_ptr<WriteHandle> handle = writes_.Get(fh);
+  if (!handle) return Error{EBADF, "unknown file handle"};
+  std::lock_guard lock(handle->file->mu);
+  return CommitLocked(*handle->file);
+}
+
+void Filesystem::ReleaseWriteHandle(uint64_t fh) {
+  std::shared_ptr<OpenFile> last;
+  std::shared_ptr<WriteHandle> handle = writes_.Remove(fh, &last);
+  if (!handle) return;
+  if (last) {
+    std::lock_guard lock(last->mu);
+    // Pages an mmap dirtied after the last FLUSH arrive as WRITEs before
+    // RELEASE: commit them (best effort: nobody can get this error).
+    if (last->DirtyLocked()) {
+      Status st = CommitLocked(*last);
+      if (!st.ok()) {
+        REPOFS_LOG(kError) << "'" << last->key
+                           << "': changes after the last close() were not "
+                              "uploaded: "
+                           << st.error().message;
+      }
+    }
+    last->pending->Abort();
+  }
+  inodes_.Unpin(handle->file->ino);
+  DropPreservedIfUnused(handle->file->ino);
+}
+
+Attr Filesystem::PendingAttrLocked(OpenFile& file) {
+  Attr attr = mapper_.ObjectAttr(file.SizeLocked(), 0, &file.meta);
+  attr.ino = file.ino;
+  return attr;
+}
+
+std::optional<AttrReply> Filesystem::PendingAttr(Ino ino, uint64_t fh) {
+  // A read handle asks for its own version's attributes (the inode's).
+  if (fh != 0 && !IsWriteHandle(fh)) return std::nullopt;
+  std::shared_ptr<OpenFile> file = writes_.Find(ino);
+  if (!file) return std::nullopt;
+  std::lock_guard lock(file->mu);
+  return AttrReply{PendingAttrLocked(*file), std::chrono::milliseconds(0)};
+}
+
+}  // namespace repofs::fs
