@@ -271,6 +271,7 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     negatives_.Add(parent, name, now);
     return NotFound(name);
   }
+  if (options_.stale_if_error) stale_.Put(*dir_key + std::string(name), **observed);
   Result<InodeInfo> info = inodes_.Bind(parent, name, **observed, 1);
   if (!info.has_value()) return info.error();
   return MakeEntry(info->attr, Remaining(info->validated_at, now));

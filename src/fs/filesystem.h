@@ -55,6 +55,7 @@
 #include "fs/inode_table.h"
 #include "fs/metadata_store.h"
 #include "fs/negative_cache.h"
+#include "fs/stale_memory.h"
 #include "fs/types.h"
 #include "cache/block_cache.h"
 #include "prefetch/cached_chunk_source.h"
@@ -314,6 +315,7 @@ class Filesystem {
   InodeTable inodes_;
   NegativeCache negatives_;
   ListingCache listings_;
+  StaleMemory stale_;  // last observations by key (stale_if_error only)
   HandleTable<FileHandle> files_;
   InodeReaders inode_readers_;  // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;

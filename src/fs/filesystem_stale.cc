@@ -55,6 +55,15 @@ std::optional<Result<Entry>> Filesystem::StaleLookup(Ino parent,
   if (auto bound = inodes_.LookupFresh(parent, name, now, kForever)) {
     return MakeEntry(bound->first, ttl_);
   }
+  // The kernel forgot the inode meanwhile: the version seen last.
+  if (std::optional<std::string> dir_key = DirKeyOf(parent)) {
+    if (std::optional<Observation> obs =
+            stale_.Get(*dir_key + std::string(name))) {
+      Result<InodeInfo> info = inodes_.Bind(parent, name, *obs, 1);
+      if (!info.has_value()) return Result<Entry>(info.error());
+      return MakeEntry(info->attr, ttl_);
+    }
+  }
   std::shared_ptr<const Listing> listing = listings_.GetAny(parent);
   if (!listing) return std::nullopt;
   const ListingItem* item = listing->Find(name);

@@ -35,7 +35,7 @@ namespace repofs::s3 {
 struct BreakerOptions {
   int threshold = 3;
   std::chrono::milliseconds open_interval{1000};
-  std::chrono::milliseconds max_open_interval{30000};
+  std::chrono::milliseconds max_open_interval{10000};
 };
 
 class CircuitBreaker {

@@ -113,6 +113,12 @@ class Mount:
         self.prefix = prefix
         self.dir = tempfile.mkdtemp(prefix="repofs-mnt-")
         self.options = options
+        # Every mount gets its own block cache dir (a cache dir is locked by
+        # one mount) unless the test chose one (cache_dir=...) or none.
+        self.own_cache = None
+        if "cache_dir=" not in options and "no_cache" not in options:
+            self.own_cache = tempfile.mkdtemp(prefix="repofs-cache-")
+            self.options = ",".join(o for o in (options, "cache_dir=" + self.own_cache) if o)
         self.proc = None
         self.log = tempfile.NamedTemporaryFile(prefix="repofs-log-", suffix=".txt", delete=False)
 
@@ -153,6 +159,8 @@ class Mount:
                 self.proc.wait(timeout=10)
         if not is_mounted(self.dir):
             shutil.rmtree(self.dir, ignore_errors=True)
+        if self.own_cache:
+            shutil.rmtree(self.own_cache, ignore_errors=True)
         os.unlink(self.log.name)
 
 

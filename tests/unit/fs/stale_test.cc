@@ -56,6 +56,22 @@ TEST_F(StaleTest, KnownEntriesListingsAndOpensOutliveTheTtl) {
   fs_->Release(open->fh);
 }
 
+TEST_F(StaleTest, ForgottenInodesAreRememberedByPath) {
+  Mount(faults_);
+  Result<Entry> dir = fs_->Lookup(kRootIno, "dir");
+  ASSERT_TRUE(dir.has_value());
+  Result<Entry> a = fs_->Lookup(dir->attr.ino, "a.txt");
+  ASSERT_TRUE(a.has_value());
+  // The kernel drops both (memory pressure): the records are freed.
+  fs_->Forget(a->attr.ino, 1);
+  fs_->Forget(dir->attr.ino, 1);
+  clock_.Advance(options_.metadata_ttl + seconds(1));
+  Outage();
+  Result<Entry> again = LookupPath("dir/a.txt");
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->attr.size, 5u);
+}
+
 TEST_F(StaleTest, UnknownNamesFailWithTheS3Error) {
   Mount(faults_);
   Outage();
