@@ -152,25 +152,6 @@ int RunMount(Config config) {
   fs::Filesystem filesystem(stack->client, config.fs, RealClock(), cache->store,
                             config.transfer_threads, cache->source,
                             cache->counters);
-  if (cache->cache && !config.fs.read_only) {
-    // Multipart uploads a killed daemon left behind are aborted now; this
-    // mount's are journaled beside the cache (one mount per cache dir).
-    const std::string dir =
-        config.cache.dir.empty() ? DefaultCacheDir(config) : config.cache.dir;
-    auto journal = upload::UploadJournal::Open(dir + "/upload-journal");
-    if (!journal) {
-      if (!staging_created.empty()) rmdir(staging_created.c_str());
-      return Fail("upload journal: " + journal.error().message);
-    }
-    std::shared_ptr<upload::UploadJournal> shared = std::move(*journal);
-    auto aborted = upload::AbortJournaledUploads(*stack->client, *shared);
-    if (!aborted) {
-      REPOFS_LOG(kWarning) << "aborting abandoned uploads: " << aborted.error().message;
-    } else if (*aborted > 0) {
-      REPOFS_LOG(kInfo) << "aborted " << *aborted << " abandoned multipart upload(s)";
-    }
-    filesystem.SetUploadJournal(std::move(shared));
-  }
   REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint
                     << " (credentials: " << stack->credentials->Describe() << ")";
   if (background) background->Ready();

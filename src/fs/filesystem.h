@@ -61,7 +61,6 @@
 #include "prefetch/cached_chunk_source.h"
 #include "fs/write_files.h"
 #include "fs/write_types.h"
-#include "upload/upload_journal.h"
 #include "prefetch/readahead_context.h"
 #include "repofs/clock.h"
 #include "repofs/fs_options.h"
@@ -212,12 +211,6 @@ class Filesystem {
   Status Rename(Ino parent, std::string_view name, Ino new_parent,
                 std::string_view new_name, unsigned int flags);
 
-  // Records this process's multipart uploads so the next mount can abort
-  // what a killed daemon left (upload_journal.h). Call before serving.
-  void SetUploadJournal(std::shared_ptr<upload::UploadJournal> journal) {
-    journal_ = std::move(journal);
-  }
-
   // Introspection (tests).
   size_t OpenWriteFileCount() const { return writes_.size(); }
   size_t PreservedCopyCount() const { return preserved_.size(); }
@@ -326,8 +319,7 @@ class Filesystem {
   HandleTable<FileHandle> files_;
   InodeReaders inode_readers_;  // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;
-  // Write path. The upload pool and journal outlive the pending objects.
-  std::shared_ptr<upload::UploadJournal> journal_;  // may be null
+  // Write path. The upload pool outlives the pending objects that use it.
   ThreadPool upload_pool_;
   WriteFiles writes_;
   PreservedCopies preserved_;

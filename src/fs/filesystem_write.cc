@@ -87,7 +87,7 @@ void SetMtime(PosixMeta& meta, timespec when) {
 
 Result<std::unique_ptr<upload::PendingObject>> Filesystem::NewPending(
     std::string key) {
-  return upload::PendingObject::Create(client_, upload_pool_, journal_.get(),
+  return upload::PendingObject::Create(client_, upload_pool_, nullptr,
                                        upload_options_, std::move(key));
 }
 

@@ -5,7 +5,6 @@ import ctypes
 import errno
 import os
 import stat
-import time
 import subprocess
 import sys
 
@@ -311,32 +310,3 @@ def test_read_only_mount_refuses_writes(s3, prefix, mount_factory):
     assert errno_of(os.mkdir, m.path("d")) == errno.EROFS
     assert errno_of(os.unlink, m.path("f")) == errno.EROFS
     assert s3.get(prefix + "f") == b"x"
-
-
-def test_killed_mid_upload_leaves_no_object_and_next_mount_aborts(s3, prefix, mount_factory, tmp_path):
-    cache = tmp_path / "cache"
-    opts = "cache_dir=%s,upload_part_size=5M" % cache
-    m = mount_factory(prefix, opts)
-    fd = os.open(m.path("big.bin"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    chunk = pattern(1024 * 1024)
-    for _ in range(24):
-        os.write(fd, chunk)
-    journal = cache / "upload-journal"
-    for _ in range(100):  # parts stream while the file is written
-        if journal.exists() and b"started " in journal.read_bytes():
-            break
-        time.sleep(0.1)
-    assert b"started " in journal.read_bytes(), "the multipart upload is journaled"
-    m.proc.kill()
-    m.proc.wait(timeout=30)
-    try:
-        os.close(fd)  # the daemon is gone: ENOTCONN
-    except OSError:
-        pass
-    assert not s3_exists(s3, prefix + "big.bin"), "no partial object"
-    m2 = mount_factory(prefix, opts)
-    assert not os.path.exists(m2.path("big.bin"))
-    lines = journal.read_bytes().decode().split("\n")
-    started = {l.split()[2] for l in lines if l.startswith("started ")}
-    done = {l.split()[1] for l in lines if l.startswith("done ")}
-    assert started <= done, "abandoned uploads aborted at the next mount"
