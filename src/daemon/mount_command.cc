@@ -18,6 +18,7 @@
 #include "fs/lmdb_metadata_store.h"
 #include "fuse/fuse_server.h"
 #include "prefetch/cached_chunk_source.h"
+#include "upload/upload_journal.h"
 #include "util/log.h"
 
 namespace repofs::daemon {
@@ -134,31 +135,47 @@ int RunMount(Config config) {
   // Staging files of the write path: a per-mount directory unless set (the
   // files in it are unlinked right after creation; the directory goes at
   // exit).
+  // The cache is opened in the daemon process (LMDB environments must not
+  // cross a fork); a failure still reaches the waiting parent's exit status.
+  Result<CacheParts> cache = OpenCache(config, stack->client);
+  if (!cache) return Fail(cache.error().message);
+  // With a cache dir (locked by this mount), staging files and the upload
+  // journal live in it: the journal then survives a crash, and the next
+  // mount of the dir aborts the multipart uploads a killed daemon left.
   std::string staging_created;
+  std::shared_ptr<upload::UploadJournal> journal;
   if (!config.fs.read_only && config.fs.write.staging_dir.empty()) {
-    staging_created = "/var/tmp/repofs-staging-" + std::to_string(getpid());
+    staging_created = cache->cache ? cache->cache->options().dir + "/staging"
+                                   : "/var/tmp/repofs-staging-" + std::to_string(getpid());
     if (mkdir(staging_created.c_str(), 0700) != 0 && errno != EEXIST) {
       return Fail("cannot create " + staging_created + ": " + std::strerror(errno));
     }
     config.fs.write.staging_dir = staging_created;
   }
-  // The cache is opened in the daemon process (LMDB environments must not
-  // cross a fork); a failure still reaches the waiting parent's exit status.
-  Result<CacheParts> cache = OpenCache(config, stack->client);
-  if (!cache) {
-    if (!staging_created.empty()) rmdir(staging_created.c_str());
-    return Fail(cache.error().message);
+  if (!config.fs.read_only && cache->cache) {
+    auto opened = upload::UploadJournal::Open(cache->cache->options().dir + "/uploads.journal");
+    if (!opened) return Fail("upload journal: " + opened.error().message);
+    journal = std::move(*opened);
+    Result<size_t> aborted = upload::AbortJournaledUploads(*stack->client, *journal);
+    if (!aborted) {
+      REPOFS_LOG(kWarning) << "cannot abort uploads left by a previous mount: "
+                           << aborted.error().message << " (retried at the next mount)";
+    } else if (*aborted > 0) {
+      REPOFS_LOG(kInfo) << "aborted " << *aborted
+                        << " multipart upload(s) left unfinished by a previous mount";
+    }
   }
   fs::Filesystem filesystem(stack->client, config.fs, RealClock(), cache->store,
                             config.transfer_threads, cache->source,
                             cache->counters);
+  filesystem.SetUploadJournal(journal);
   REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint
                     << " (credentials: " << stack->credentials->Describe() << ")";
   if (background) background->Ready();
   int status = (*server)->Run(filesystem);
   LogRequestCounts(*stack->client);
   if (cache->cache) cache->cache->Flush();
-  if (!staging_created.empty()) rmdir(staging_created.c_str());
+  if (!staging_created.empty() && !cache->cache) rmdir(staging_created.c_str());
   REPOFS_LOG(kInfo) << "unmounted " << config.mountpoint;
   return status;
 }

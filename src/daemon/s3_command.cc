@@ -12,6 +12,7 @@
 #include "daemon/config.h"
 #include "daemon/s3_transfer.h"
 #include "s3/s3_client.h"
+#include "upload/upload_journal.h"
 #include "util/handles.h"
 #include "util/time_format.h"
 
@@ -103,6 +104,23 @@ int Remove(ObjectClient& client, const std::vector<std::string>& keys) {
   return failed->empty() ? 0 : 1;
 }
 
+// Aborts multipart uploads under `prefix` older than `age` (a repofs mount
+// aborts its own leftovers at the next mount; this is for the rest).
+int AbortUploads(ObjectClient& client, const std::string& prefix,
+                 const std::string& age) {
+  Result<long long> ms = ParseDurationMs(age);
+  if (!ms) return Fail("abort-uploads: " + ms.error().message);
+  // Started at or before now - age (AbortStaleUploads takes "before").
+  const std::time_t cutoff = std::time(nullptr) - static_cast<std::time_t>(*ms / 1000) + 1;
+  auto aborted = upload::AbortStaleUploads(client, prefix, cutoff);
+  if (!aborted) return Fail("abort-uploads: " + aborted.error().message);
+  for (const MultipartUploadInfo& u : *aborted) {
+    std::printf("aborted %s (upload %s, started %s)\n", u.key.c_str(),
+                u.upload_id.c_str(), FormatTime(u.initiated).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 const char* S3CommandHelp() {
@@ -114,6 +132,10 @@ const char* S3CommandHelp() {
   rm BUCKET/KEY...             delete keys
   cp BUCKET/SRC BUCKET/DST     server-side copy within a bucket
   mb BUCKET                    create a bucket
+  abort-uploads BUCKET[/PREFIX] [AGE]
+                               abort unfinished multipart uploads under
+                               PREFIX started more than AGE ago (default
+                               24h; 0 = all, also ones still being written)
 Options are the S3 connection options of a mount (endpoint, region,
 path_style, profile, credentials_file, ca_file, ...; see repofs --help).
 )";
@@ -170,6 +192,9 @@ int RunS3Command(const std::vector<std::string>& args) {
     S3Status made = stack->s3->CreateBucket();
     if (!made.ok()) return Fail("mb " + where.bucket + ": " + ToError(made.error()).message);
     return 0;
+  }
+  if (command == "abort-uploads" && rest.size() <= 3) {
+    return AbortUploads(client, where.key, rest.size() == 3 ? rest[2] : "24h");
   }
   std::fputs(S3CommandHelp(), stderr);
   return 2;

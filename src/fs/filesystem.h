@@ -62,6 +62,7 @@
 #include "fs/write_files.h"
 #include "fs/write_types.h"
 #include "prefetch/readahead_context.h"
+#include "upload/upload_journal.h"
 #include "repofs/clock.h"
 #include "repofs/fs_options.h"
 #include "repofs/object_client.h"
@@ -155,6 +156,12 @@ class Filesystem {
   static constexpr size_t kInodeReaderLimit = InodeReaders::kDefaultCapacity;
 
   StatFsInfo StatFs() const;
+
+  // Multipart uploads started from now on are recorded in `journal`, so the
+  // next mount can abort what a killed daemon left (call before serving).
+  void SetUploadJournal(std::shared_ptr<upload::UploadJournal> journal) {
+    upload_journal_ = std::move(journal);
+  }
 
   // --- Modifications: EROFS on read-only mounts. ---
   Status RefuseWrite(std::string_view operation) const;
@@ -321,6 +328,8 @@ class Filesystem {
   HandleTable<DirHandle> dirs_;
   // Write path. The upload pool outlives the pending objects that use it.
   ThreadPool upload_pool_;
+  // Records multipart uploads in flight (may be null); set before serving.
+  std::shared_ptr<upload::UploadJournal> upload_journal_;
   WriteFiles writes_;
   PreservedCopies preserved_;
   // Pools last: destroyed (joined) first, while what their tasks use lives.

@@ -87,8 +87,9 @@ void SetMtime(PosixMeta& meta, timespec when) {
 
 Result<std::unique_ptr<upload::PendingObject>> Filesystem::NewPending(
     std::string key) {
-  return upload::PendingObject::Create(client_, upload_pool_, nullptr,
-                                       upload_options_, std::move(key));
+  return upload::PendingObject::Create(client_, upload_pool_,
+                                       upload_journal_.get(), upload_options_,
+                                       std::move(key));
 }
 
 Observation Filesystem::VersionObservation(const std::string& key,
