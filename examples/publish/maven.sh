@@ -29,7 +29,13 @@ args=(-B -q "$PLUGIN:deploy-file"
       -Durl="file://$MNT/maven"
       -Dfile="$file" -DgroupId="$group" -DartifactId="$artifact" -Dversion="$version"
       -Dpackaging="${file##*.}")
-if [[ -n "${POM:-}" ]]; then args+=(-DpomFile="$POM"); else args+=(-DgeneratePom=true); fi
-[[ -n "$classifier" ]] && args+=(-Dclassifier="$classifier")
+if [[ -n "$classifier" ]]; then
+  # An attached artifact (sources, javadoc, ...): the pom is the main one's.
+  args+=(-Dclassifier="$classifier" -DgeneratePom=false)
+elif [[ -n "${POM:-}" ]]; then
+  args+=(-DpomFile="$POM")
+else
+  args+=(-DgeneratePom=true)
+fi
 mvn "${args[@]}"
 echo "deployed $group:$artifact:$version${classifier:+:$classifier} to $MNT/maven"

@@ -77,7 +77,7 @@ def test_deb_contents(deb, tmp_path):
     assert files["/usr/share/man/man8/repofs.8.gz"][0] == "-"
     kind, target = files["/usr/share/man/man8/mount.repofs.8.gz"]
     assert kind == "l" and target == "repofs.8.gz"
-    for example in ("srv-repo.mount", "srv-repo.automount", "fstab", "nginx-repofs.conf",
+    for example in ("README", "srv-repo.mount", "srv-repo.automount", "fstab", "nginx-repofs.conf",
                     "nginx/apt.conf", "nginx/pypi.conf", "nginx/maven.conf", "nginx/rpm.conf",
                     "reprepro/conf/distributions", "reprepro/conf/options",
                     "publish/apt.sh", "publish/pypi.sh", "publish/maven.sh", "publish/rpm.sh"):
