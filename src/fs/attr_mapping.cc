@@ -139,7 +139,9 @@ Attr AttrMapper::ObjectAttr(uint64_t size, std::time_t last_modified,
   mode_t perms =
       meta && meta->Has(PosixMeta::kMode) ? (meta->mode & 07777) : file_mode_;
   mode_t type = TypeOf(meta) == FileType::kSymlink ? S_IFLNK : S_IFREG;
-  attr.mode = type | (perms & ~umask_);
+  // Symlinks are 0777 on every Linux filesystem (their mode is never
+  // checked); tools comparing trees (cp -a, rsync -a) expect it.
+  attr.mode = type == S_IFLNK ? (S_IFLNK | 0777) : type | (perms & ~umask_);
   if (meta && meta->Has(PosixMeta::kMtime)) {
     attr.mtime = {static_cast<time_t>(meta->mtime_sec),
                   static_cast<long>(meta->mtime_nsec)};

@@ -186,8 +186,10 @@ class Filesystem {
   // SETATTR. size: truncates the pending copy (or, without an open file,
   // makes a new version of the object with the new size); mode/uid/gid/
   // mtime: pending metadata of an open file (uploaded at its commit), else
-  // a self-copy with MetadataDirective::kReplace. Directories: accepted,
-  // not stored (their mode is dir_mode). atime: accepted, not stored.
+  // a self-copy with MetadataDirective::kReplace. Directories: this mount's
+  // inode takes mode/uid/gid/mtime and the marker "dir/" is rewritten with
+  // them (the read path reports dir_mode for directories found in S3).
+  // atime: accepted, not stored.
   Result<AttrReply> SetAttr(Ino ino, const SetAttrRequest& request,
                             uint64_t fh);
   // copy_file_range of a whole committed file (offsets 0, len >= its size)
@@ -293,6 +295,8 @@ class Filesystem {
   PosixMeta MetaOf(const Attr& attr) const;
   Result<AttrReply> SetAttrStored(const InodeInfo& info,
                                   const SetAttrRequest& request);
+  Result<AttrReply> SetDirAttr(const InodeInfo& info,
+                               const SetAttrRequest& request);
   Result<InodeInfo> ResolveChild(Ino parent, std::string_view name);
   Result<std::string> ChildKey(Ino parent, std::string_view name);
   Result<bool> HasKeysBelow(const std::string& dir_prefix);

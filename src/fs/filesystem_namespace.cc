@@ -112,8 +112,13 @@ Result<Entry> Filesystem::MkDir(Ino parent, std::string_view name,
   if (!written.has_value()) return ToError(written.error());
   negatives_.Erase(parent, name);
   listings_.Erase(parent);
-  Result<InodeInfo> info = inodes_.Bind(
-      parent, name, DirObservation(now.tv_sec, clock_.SteadyNow()), 1);
+  // This mount shows the directory with its own mode and owner (the read
+  // path reports dir_mode for directories it finds in S3).
+  Observation obs = DirObservation(now.tv_sec, clock_.SteadyNow());
+  obs.attr.mode = S_IFDIR | (mode & 07777 & ~(options_.umask & 07777));
+  obs.attr.uid = caller.uid;
+  obs.attr.gid = caller.gid;
+  Result<InodeInfo> info = inodes_.Bind(parent, name, obs, 1);
   if (!info.has_value()) return info.error();
   return MakeEntry(info->attr, ttl_);
 }

@@ -35,10 +35,7 @@ Result<AttrReply> Filesystem::SetAttr(Ino ino, const SetAttrRequest& request,
   if (options_.read_only) return RefuseWrite("setattr").error();
   std::optional<InodeInfo> info = inodes_.Get(ino);
   if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
-  if (info->type == FileType::kDirectory) {
-    // Directory modes are the mount's dir_mode: accepted, not stored.
-    return AttrReply{info->attr, ttl_};
-  }
+  if (info->type == FileType::kDirectory) return SetDirAttr(*info, request);
   std::shared_ptr<OpenFile> file;
   if (IsWriteHandle(fh)) {
     if (std::shared_ptr<WriteHandle> handle = writes_.Get(fh)) {
@@ -67,6 +64,38 @@ Result<AttrReply> Filesystem::SetAttr(Ino ino, const SetAttrRequest& request,
     file->meta_dirty = true;
   }
   return AttrReply{PendingAttrLocked(*file), std::chrono::milliseconds(0)};
+}
+
+// A directory: this mount's inode takes the change; the marker "dir/" is
+// (re)written with the s3fs metadata, so the change is recorded in S3 (the
+// read path itself reports dir_mode for directories, see filesystem.h).
+Result<AttrReply> Filesystem::SetDirAttr(const InodeInfo& info,
+                                         const SetAttrRequest& request) {
+  if (!ChangesMeta(request) || info.ino == kRootIno) {
+    return AttrReply{info.attr, ttl_};
+  }
+  std::optional<std::string> dir_key = DirKeyOf(info.ino);
+  if (!dir_key) return Error{ESTALE, "directory inode vanished"};
+  PosixMeta meta = MetaOf(info.attr);
+  ApplyMeta(request, meta);
+  PutOptions put;
+  put.metadata = ToS3fsMetadata(meta);
+  S3Result<WriteResult> written =
+      client_->PutObject(*dir_key, Payload::FromBuffer(""), put);
+  if (!written.has_value()) return ToError(written.error());
+  Observation obs;
+  obs.type = FileType::kDirectory;
+  obs.attr = info.attr;
+  obs.attr.mode = S_IFDIR | (meta.mode & 07777 & ~(options_.umask & 07777));
+  obs.attr.uid = meta.uid;
+  obs.attr.gid = meta.gid;
+  obs.attr.mtime = {static_cast<time_t>(meta.mtime_sec),
+                    static_cast<long>(meta.mtime_nsec)};
+  obs.observed_at = clock_.SteadyNow();
+  Result<InodeInfo> updated = inodes_.Update(info.ino, obs);
+  if (!updated.has_value()) return updated.error();
+  listings_.Erase(info.parent);
+  return AttrReply{updated->attr, ttl_};
 }
 
 Result<AttrReply> Filesystem::SetAttrStored(const InodeInfo& info,

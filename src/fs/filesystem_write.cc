@@ -6,8 +6,10 @@
 // upload's error; RELEASE only cleans up (it commits what an mmap wrote
 // after the last FLUSH, best effort).
 //
-// Inodes: a commit publishes the new version under a NEW inode number bound
-// to the path (InodeTable::Bind); the inode the writer opened stays valid
+// Inodes: the first version of a new file keeps the inode it was created
+// with; a commit that replaces a version publishes it under a NEW inode
+// number bound to the path (InodeTable::Bind); the inode the writer opened
+// stays valid
 // for the handles open on it, and Flush() returns the dentry so fuse/ can
 // invalidate the kernel's entry (the next open finds the new inode, with an
 // empty page cache). A writer opened while other handles read the inode --
@@ -216,9 +218,23 @@ Status Filesystem::CommitLocked(OpenFile& file) {
   }
   Result<FileVersion> version = ResolveVersion(file.key, *written, size);
   if (!version.has_value()) return version.error();
+  const bool first_version = file.base.etag.empty();
   file.base = *version;
   file.content_dirty = file.meta_dirty = file.needs_commit = false;
   file.exclusive = false;
+  std::optional<InodeInfo> bound = inodes_.Bound(file.parent, file.name);
+  if (first_version && bound && bound->ino == file.ino) {
+    // A new file's first version keeps the inode it was created with:
+    // nobody can hold an older version, and tools compare st_ino from
+    // fstat before close with stat after it (tar's delayed symlinks).
+    store_->Put(VersionKey{file.key, version->etag, version->last_modified},
+                meta);
+    (void)inodes_.Update(file.ino,
+                         VersionObservation(file.key, *version, meta));
+    listings_.Erase(file.parent);
+    negatives_.Erase(file.parent, file.name);
+    return OkStatus();
+  }
   file.announce = true;
   Publish(file.parent, file.name, file.key, *version, meta);
   return OkStatus();

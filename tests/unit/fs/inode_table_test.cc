@@ -154,7 +154,7 @@ TEST(AttrMappingTest, TypesAndDefaults) {
   link.present = PosixMeta::kMode;
   link.mode = S_IFLNK | 0777;
   EXPECT_EQ(mapper.TypeOf(&link), FileType::kSymlink);
-  EXPECT_EQ(mapper.ObjectAttr(3, 9, &link).mode, S_IFLNK | 0755u);
+  EXPECT_EQ(mapper.ObjectAttr(3, 9, &link).mode, S_IFLNK | 0777u);
   PosixMeta no_type;
   no_type.present = PosixMeta::kMode;
   no_type.mode = 0600;

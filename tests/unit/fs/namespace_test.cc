@@ -89,7 +89,8 @@ TEST_F(NamespaceTest, MkDirRmDirWithExactErrnos) {
             EEXIST);
   Result<Entry> entry = LookupPath("new");
   ASSERT_TRUE(entry.has_value());
-  EXPECT_TRUE(S_ISDIR(entry->attr.mode));
+  EXPECT_EQ(entry->attr.mode, S_IFDIR | 0750u);
+  EXPECT_EQ(entry->attr.uid, 1000u);
   EXPECT_TRUE(ReadAll(entry->attr.ino, false).size() == 2u) << ". and ..";
 
   // reprepro prunes pool dirs by rmdir-until-ENOTEMPTY.

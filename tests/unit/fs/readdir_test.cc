@@ -108,7 +108,7 @@ TEST_F(FsTest, ReadDirPlusCountsLookupsAndAgreesWithLookup) {
     EXPECT_EQ(attr->attr.mtime.tv_sec, e.entry.attr.mtime.tv_sec);
     EXPECT_EQ(attr->attr.mode, e.entry.attr.mode);
   }
-  EXPECT_EQ(plus[2].entry.attr.mode, S_IFLNK | 0755u);
+  EXPECT_EQ(plus[2].entry.attr.mode, S_IFLNK | 0777u);
   EXPECT_EQ(plus[3].entry.attr.mode, S_IFREG | 0640u);
   EXPECT_EQ(plus[3].entry.attr.uid, 7u);
   EXPECT_EQ(plus[3].entry.attr.mtime.tv_sec, 1'234'567'890);

@@ -62,9 +62,7 @@ TEST_F(WriteTest, CreateWriteAndCloseCommitsWithS3fsMetadata) {
 
   Result<std::optional<EntryRef>> flushed = fs_->Flush(fh);
   ASSERT_TRUE(flushed.has_value()) << flushed.error().message;
-  ASSERT_TRUE(flushed->has_value()) << "the kernel entry must be invalidated";
-  EXPECT_EQ((*flushed)->parent, kRootIno);
-  EXPECT_EQ((*flushed)->name, "new.txt");
+  EXPECT_FALSE(flushed->has_value()) << "a new file keeps its inode";
   EXPECT_EQ(fake_->BodyForTest("new.txt").value_or(""), "hello world");
   EXPECT_EQ(Meta("new.txt", "mode"), std::to_string(S_IFREG | 0640));
   EXPECT_EQ(Meta("new.txt", "uid"), "1234");
@@ -77,15 +75,28 @@ TEST_F(WriteTest, CreateWriteAndCloseCommitsWithS3fsMetadata) {
   fs_->Release(fh);
   EXPECT_EQ(fs_->OpenWriteFileCount(), 0u);
 
-  // The committed version has a new inode number; a lookup costs nothing.
+  // The first version keeps the inode; a lookup costs nothing.
   fake_->ResetRequestCounts();
   Result<Entry> entry = LookupPath("new.txt");
   ASSERT_TRUE(entry.has_value());
-  EXPECT_NE(entry->attr.ino, pending_ino);
+  EXPECT_EQ(entry->attr.ino, pending_ino);
   EXPECT_EQ(entry->attr.size, 11u);
   EXPECT_EQ(entry->attr.uid, 1234u);
   EXPECT_EQ(TotalRequests(), 0u);
   EXPECT_EQ(ReadFile(entry->attr.ino).value(), "hello world");
+
+  // Replacing that version: a new inode, and the kernel's entry is stale.
+  Result<OpenReply> rewrite = fs_->Open(pending_ino, O_WRONLY | O_TRUNC);
+  ASSERT_TRUE(rewrite.has_value());
+  ASSERT_TRUE(WriteAll(rewrite->fh, 0, "v2").ok());
+  flushed = fs_->Flush(rewrite->fh);
+  ASSERT_TRUE(flushed.has_value());
+  ASSERT_TRUE(flushed->has_value()) << "the kernel entry must be invalidated";
+  EXPECT_EQ((*flushed)->parent, kRootIno);
+  EXPECT_EQ((*flushed)->name, "new.txt");
+  fs_->Release(rewrite->fh);
+  EXPECT_NE(InoOf("new.txt"), pending_ino);
+  EXPECT_EQ(fs_->GetAttr(pending_ino)->attr.size, 11u) << "old inode, old size";
 }
 
 TEST_F(WriteTest, EmptyCreateStillMakesTheObject) {
@@ -272,11 +283,15 @@ TEST_F(WriteTest, SetAttrWithoutOpenFileMakesANewVersionInPlace) {
   EXPECT_EQ(fake_->BodyForTest("f").value_or(""), "cont");
   EXPECT_EQ(Meta("f", "mode"), std::to_string(S_IFREG | 0700));
 
-  // Directories: accepted, not stored.
+  // Directories: the inode takes the mode, the marker records it.
   Put("d/x");
   fake_->ResetRequestCounts();
-  ASSERT_TRUE(fs_->SetAttr(InoOf("d"), chmod, 0).has_value());
-  EXPECT_EQ(Count("CopyObject") + Count("PutObject"), 0u);
+  Result<AttrReply> dir = fs_->SetAttr(InoOf("d"), chmod, 0);
+  ASSERT_TRUE(dir.has_value());
+  EXPECT_EQ(dir->attr.mode, S_IFDIR | 0700u);
+  EXPECT_EQ(fs_->GetAttr(InoOf("d"))->attr.mode, S_IFDIR | 0700u);
+  EXPECT_EQ(Count("PutObject"), 1u);
+  EXPECT_EQ(Meta("d/", "mode"), std::to_string(S_IFDIR | 0700));
 }
 
 TEST_F(WriteTest, CopyFileRangeOfAWholeFileIsServerSide) {
