@@ -37,11 +37,11 @@ def deb(tmp_path_factory):
     if prebuilt:
         assert os.path.isfile(prebuilt), "REPOFS_TEST_DEB=%s does not exist" % prebuilt
         return prebuilt
-    for tool in ("dpkg-buildpackage", "dh", "fakeroot"):
-        if not shutil.which(tool):
-            reason = "%s is missing (apt-get install dpkg-dev debhelper fakeroot): .deb not built" % tool
-            print("test_package: skipped: " + reason, file=sys.stderr)
-            pytest.skip(reason)
+    if not shutil.which("dpkg-buildpackage"):
+        reason = "dpkg-buildpackage is missing (not a Debian build machine): .deb not built"
+        print("test_package: skipped: " + reason, file=sys.stderr)
+        pytest.skip(reason)
+    # Missing debhelper or fakeroot is a failure: scripts/packages.txt lists them.
     out = tmp_path_factory.mktemp("deb")
     t0 = time.time()
     p = subprocess.run([os.path.join(ROOT, "packaging", "build-deb"), "-j", "2", str(out)],
@@ -77,8 +77,9 @@ def test_deb_contents(deb, tmp_path):
     assert files["/usr/share/man/man8/repofs.8.gz"][0] == "-"
     kind, target = files["/usr/share/man/man8/mount.repofs.8.gz"]
     assert kind == "l" and target == "repofs.8.gz"
-    for example in ("README", "srv-repo.mount", "srv-repo.automount", "fstab", "nginx-repofs.conf",
-                    "nginx/apt.conf", "nginx/pypi.conf", "nginx/maven.conf", "nginx/rpm.conf",
+    for example in ("README", "srv-repo.mount", "srv-repo.automount", "fstab",
+                    "nginx-repofs.conf", "nginx/apt.conf", "nginx/pypi.conf", "nginx/maven.conf",
+                    "nginx/rpm.conf",
                     "reprepro/conf/distributions", "reprepro/conf/options",
                     "publish/apt.sh", "publish/pypi.sh", "publish/maven.sh", "publish/rpm.sh"):
         assert "/usr/share/doc/repofs/examples/" + example in files, example
