@@ -127,20 +127,22 @@ class Report:
                  "connection, Python client) right before it. Wanted: one LIST pass and no "
                  "HEAD. S3 requests from the daemon's unmount line.")
         self.out()
+        loc = any(self.get("ls", k, "local_secs") for k in rs)
         self.out("| round | raw LIST s | `ls -l` s | ratio | ListObjects | HeadObject | "
-                 "GetObject | all S3 requests | `ls -l` of local copies s (diagnostic) |")
-        self.out("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+                 "GetObject | all S3 requests |" +
+                 (" `ls -l` of local copies s (diagnostic) |" if loc else ""))
+        self.out("|---|---:|---:|---:|---:|---:|---:|---|" + ("---:|" if loc else ""))
         for k in rs:
             g = lambda metric, d="?": self.get("ls", k, metric, d)  # noqa: E731
             self.out(f"| {k} | {fmt(num(g('list_secs')), 3)} | {fmt(num(g('secs')), 3)} | "
                      f"{fmt(num(g('ratio')), 2, 'x')} | {g('listobjects')} | {g('headobject')} | "
-                     f"{g('getobject')} | {g('s3', g('status'))} | "
-                     f"{fmt(num(g('local_secs')), 3)} |")
+                     f"{g('getobject')} | {g('s3', g('status'))} |" +
+                     (f" {fmt(num(g('local_secs')), 3)} |" if loc else ""))
         self.out(f"| empty cache (the filling mount) | "
                  f"{fmt(num(self.get('ls', 'fill', 'list_secs')), 3)} | "
                  f"{fmt(num(self.get('ls', 'fill', 'secs')), 3)} | "
                  f"{fmt(self.ratio('ls', 'fill', 'secs', 'list_secs'), 2, 'x')} | | | | "
-                 f"{self.get('ls', 'fill', 's3', '?')} | |")
+                 f"{self.get('ls', 'fill', 's3', '?')} |" + (" |" if loc else ""))
         self.out()
         ratio = med(self.get("ls", k, "ratio") for k in rs)
         self.out(f"**cache-ls: {fmt(ratio, 2, 'x')} the raw LIST** (median of {len(rs)} paired "
