@@ -212,17 +212,34 @@ def test_repofs_writes_s3fs_reads(s3, prefix, s3fs_factory, mount_factory):
     check_tree(r.path(), view.path(), s3, prefix, "s3fs")
 
 
-def test_directory_mode_and_owner_both_ways(s3, prefix, s3fs_factory, mount_factory):
-    """mkdir + chmod + chown of a directory: s3fs keeps them on the
-    `dir/` marker object; repofs must show them, and store its own the same
-    way."""
-    p1, p2 = prefix + "from-s3fs/", prefix + "from-repofs/"
-    w = s3fs_factory(p1)
+def test_directory_written_by_s3fs_shows_its_mode_and_owner_in_repofs(s3, prefix, s3fs_factory,
+                                                                      mount_factory):
+    """mkdir + chmod + chown of a directory: s3fs keeps them on the `dir/`
+    marker object (x-amz-meta-mode/uid/gid); repofs must show them."""
+    w = s3fs_factory(prefix)
     write_tree(w.path())
     w.stop()
-    check_dirs(mount_factory(p1).path(), "repofs")
-    m = mount_factory(p2)
+    check_dirs(s3fs_factory(prefix).path(), "s3fs (the writer, fresh mount)")
+    m = mount_factory(prefix)
+    try:
+        check_dirs(m.path(), "repofs")
+    except AssertionError as e:
+        raise AssertionError("%s\n    stored headers of made/:\n%s" % (
+            e, raw_headers(s3, prefix, "made/"))) from None
+
+
+def test_directory_written_by_repofs_shows_its_mode_and_owner_in_s3fs(s3, prefix, s3fs_factory,
+                                                                      mount_factory):
+    m = mount_factory(prefix)
     write_tree(m.path())
     check_dirs(m.path(), "repofs (the writer)")
     unmount(m)
-    check_dirs(s3fs_factory(p2).path(), "s3fs")
+    problems = []
+    for who, root in (("repofs (fresh mount)", mount_factory(prefix).path()),
+                      ("s3fs", s3fs_factory(prefix).path())):
+        try:
+            check_dirs(root, who)
+        except AssertionError as e:
+            problems.append(str(e))
+    assert not problems, "%s\n    stored headers of made/:\n%s" % (
+        "\n".join(problems), raw_headers(s3, prefix, "made/"))
