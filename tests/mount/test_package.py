@@ -201,3 +201,14 @@ def test_deb_mounts_through_fstab(s3, prefix, packaged_repofs, tmp_path):
         if is_mounted(mnt):
             subprocess.run(["fusermount3", "-u", "-z", str(mnt)], capture_output=True)
         s3.rm(prefix + "pool/main/h/hello/hello_1.0_all.deb")
+
+
+def test_rpm_spec_parses_and_matches_meson_version():
+    # Only a parse here; `packaging/rpm/check-spec --build` also runs rpmbuild
+    # (a second full compile, left out of the test run).
+    if shutil.which("rpmspec") is None:
+        pytest.fail("rpmspec is not installed (the rpm package; scripts/packages.txt lists it)")
+    p = subprocess.run([os.path.join(ROOT, "packaging", "rpm", "check-spec")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "parses" in p.stdout
