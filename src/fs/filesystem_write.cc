@@ -87,6 +87,18 @@ void SetMtime(PosixMeta& meta, timespec when) {
   meta.mtime_nsec = static_cast<uint32_t>(when.tv_nsec);
 }
 
+// The PUT of new content: s3fs metadata of `file`, without x-amz-meta-mtime
+// unless a utimens set it (the version's mtime is then its LastModified,
+// the time of the commit). So the metadata is known when the writer
+// starts, and the multipart upload streamed while it writes is completed
+// as is at FLUSH instead of being uploaded again with a later mtime.
+static PutOptions ContentPut(const OpenFile& file) {
+  PutOptions put;
+  put.metadata = ToS3fsMetadata(file.meta);
+  if (!file.mtime_explicit) put.metadata.erase("mtime");
+  return put;
+}
+
 Result<std::unique_ptr<upload::PendingObject>> Filesystem::NewPending(
     std::string key) {
   return upload::PendingObject::Create(client_, upload_pool_,
@@ -185,7 +197,9 @@ Status Filesystem::CommitLocked(OpenFile& file) {
   PosixMeta meta = file.meta;
   S3Result<WriteResult> written = WriteResult{};
   uint64_t size = 0;
-  if (!file.loaded && !file.content_dirty && !file.needs_commit) {
+  const bool meta_only =
+      !file.loaded && !file.content_dirty && !file.needs_commit;
+  if (meta_only) {
     // Metadata only: a self-copy keeps the content (and ETag) server-side.
     CopyOptions copy;
     copy.directive = MetadataDirective::kReplace;
@@ -199,8 +213,7 @@ Status Filesystem::CommitLocked(OpenFile& file) {
     if (std::optional<InodeInfo> old = inodes_.Bound(file.parent, file.name)) {
       PreserveForReaders(old->ino);
     }
-    PutOptions put;
-    put.metadata = ToS3fsMetadata(meta);
+    PutOptions put = ContentPut(file);
     put.if_none_match = file.exclusive;
     Result<WriteResult> done = file.pending->Commit(put);
     if (!done.has_value() && file.exclusive &&
@@ -218,6 +231,12 @@ Status Filesystem::CommitLocked(OpenFile& file) {
   }
   Result<FileVersion> version = ResolveVersion(file.key, *written, size);
   if (!version.has_value()) return version.error();
+  if (!file.mtime_explicit && !meta_only) {
+    // No mtime header was sent: the version's mtime is its LastModified,
+    // as every other host will report it.
+    SetMtime(meta, timespec{version->last_modified, 0});
+    file.meta = meta;
+  }
   const bool first_version = file.base.etag.empty();
   file.base = *version;
   file.content_dirty = file.meta_dirty = file.needs_commit = false;
@@ -271,6 +290,7 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
     fresh->base = FileVersion{info->etag, info->last_modified, info->attr.size};
     fresh->loaded = info->etag.empty() || info->attr.size == 0;
     fresh->meta = MetaOf(info->attr);
+    fresh->pending->SetStreamingPutOptions(ContentPut(*fresh));
     file = writes_.Insert(std::move(fresh));
   }
   // Others read this inode through the page cache: bypass it (see top).
@@ -350,6 +370,7 @@ Result<CreateReply> Filesystem::Create(Ino parent, std::string_view name,
   file->needs_commit = true;
   file->exclusive = (flags & O_EXCL) != 0;
   file->meta = meta;
+  file->pending->SetStreamingPutOptions(ContentPut(*file));
   writes_.Insert(file);
   negatives_.Erase(parent, name);
   CreateReply reply;
