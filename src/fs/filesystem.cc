@@ -183,6 +183,13 @@ Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
     std::optional<std::time_t> marker;
     if (!page->objects.empty() && page->objects.front().key == key + "/") {
       marker = page->objects.front().last_modified;
+      // The marker's s3fs metadata (mkdir/chmod by repofs or s3fs).
+      if (mapper_.uses_metadata()) {
+        Observation obs = DirObservation(marker, now);
+        Status meta = ApplyMarkerMeta(page->objects.front(), obs);
+        if (!meta.ok()) return meta.error();
+        return std::optional<Observation>(std::move(obs));
+      }
     }
     return std::optional<Observation>(DirObservation(marker, now));
   }

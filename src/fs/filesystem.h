@@ -297,6 +297,7 @@ class Filesystem {
                                   const SetAttrRequest& request);
   Result<AttrReply> SetDirAttr(const InodeInfo& info,
                                const SetAttrRequest& request);
+  Status ApplyMarkerMeta(const ObjectInfo& marker, Observation& obs);
   Result<InodeInfo> ResolveChild(Ino parent, std::string_view name);
   Result<std::string> ChildKey(Ino parent, std::string_view name);
   Result<bool> HasKeysBelow(const std::string& dir_prefix);

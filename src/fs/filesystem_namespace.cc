@@ -64,8 +64,7 @@ Result<bool> Filesystem::HasKeysBelow(const std::string& dir_prefix) {
   }
   if (!page->common_prefixes.empty()) return true;
   for (const std::shared_ptr<OpenFile>& file : writes_.All()) {
-    std::lock_guard lock(file->mu);
-    if (!file->unlinked && file->key.starts_with(dir_prefix)) return true;
+    if (!file->unlinked && file->Key().starts_with(dir_prefix)) return true;
   }
   return false;
 }
@@ -81,8 +80,7 @@ Status Filesystem::Unlink(Ino parent, std::string_view name) {
   if (!key.has_value()) return key.error();
   // Writers of this key stop committing: their file is gone (POSIX).
   for (const std::shared_ptr<OpenFile>& file : writes_.All()) {
-    std::lock_guard lock(file->mu);
-    if (file->key == *key) file->unlinked = true;
+    if (file->Key() == *key) file->unlinked = true;
   }
   PreserveForReaders(info->ino);
   S3Status deleted = client_->DeleteObject(*key);

@@ -74,8 +74,8 @@ Status Filesystem::RenameFile(const InodeInfo& src, const std::string& src_key,
   std::vector<std::shared_ptr<OpenFile>> writers;
   bool pending_only = false;
   for (const std::shared_ptr<OpenFile>& file : writes_.All()) {
+    if (file->Key() != src_key || file->unlinked) continue;
     std::lock_guard lock(file->mu);
-    if (file->key != src_key || file->unlinked) continue;
     writers.push_back(file);
     if (file->ino == src.ino && file->base.etag.empty()) pending_only = true;
   }
@@ -83,7 +83,7 @@ Status Filesystem::RenameFile(const InodeInfo& src, const std::string& src_key,
     for (const std::shared_ptr<OpenFile>& file : writers) {
       std::lock_guard lock(file->mu);
       file->pending->Rekey(dst_key);
-      file->key = dst_key;
+      file->SetKeyLocked(dst_key);
       file->parent = new_parent;
       file->name = std::string(new_name);
       if (version != nullptr && file->ino == src.ino) file->base = *version;
@@ -137,8 +137,7 @@ Status Filesystem::RenameDir(const InodeInfo& src,
                              std::string_view new_name,
                              const std::string& dst_prefix) {
   for (const std::shared_ptr<OpenFile>& file : writes_.All()) {
-    std::lock_guard lock(file->mu);
-    if (!file->unlinked && file->key.starts_with(src_prefix)) {
+    if (!file->unlinked && file->Key().starts_with(src_prefix)) {
       return Error{EBUSY, "a file below the directory is open for writing"};
     }
   }

@@ -98,6 +98,34 @@ Result<AttrReply> Filesystem::SetDirAttr(const InodeInfo& info,
   return AttrReply{updated->attr, ttl_};
 }
 
+// A directory marker's s3fs metadata (known by version, else one HEAD) into
+// a directory observation.
+Status Filesystem::ApplyMarkerMeta(const ObjectInfo& marker,
+                                   Observation& obs) {
+  const VersionKey version{marker.key, marker.etag, marker.last_modified};
+  std::optional<PosixMeta> meta = store_->Get(version);
+  if (!meta) {
+    S3Result<std::optional<ObjectInfo>> head = client_->HeadObject(marker.key);
+    if (!head.has_value()) return ToError(head.error());
+    if (!head->has_value()) return OkStatus();  // deleted meanwhile
+    meta = ParseS3fsMetadata((*head)->metadata, marker.key);
+    store_->Put(VersionKey{marker.key, (*head)->etag, (*head)->last_modified},
+                *meta);
+  }
+  const mode_t umask = options_.umask & 07777;
+  if (meta->Has(PosixMeta::kMode)) {
+    obs.attr.mode = S_IFDIR | (meta->mode & 07777 & ~umask);
+  }
+  if (meta->Has(PosixMeta::kUid)) obs.attr.uid = meta->uid;
+  if (meta->Has(PosixMeta::kGid)) obs.attr.gid = meta->gid;
+  if (meta->Has(PosixMeta::kMtime)) {
+    obs.attr.mtime = {static_cast<time_t>(meta->mtime_sec),
+                      static_cast<long>(meta->mtime_nsec)};
+  }
+  obs.dir_meta_known = meta->present != 0;
+  return OkStatus();
+}
+
 Result<AttrReply> Filesystem::SetAttrStored(const InodeInfo& info,
                                             const SetAttrRequest& request) {
   if (!request.size && !ChangesMeta(request)) {

@@ -286,7 +286,7 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
     auto fresh = std::make_shared<OpenFile>(ino, std::move(*pending));
     fresh->parent = info->parent;
     fresh->name = BaseName(path);
-    fresh->key = key;
+    fresh->SetKeyLocked(key);
     fresh->base = FileVersion{info->etag, info->last_modified, info->attr.size};
     fresh->loaded = info->etag.empty() || info->attr.size == 0;
     fresh->meta = MetaOf(info->attr);
@@ -365,7 +365,7 @@ Result<CreateReply> Filesystem::Create(Ino parent, std::string_view name,
   auto file = std::make_shared<OpenFile>(info->ino, std::move(*pending));
   file->parent = parent;
   file->name = std::string(name);
-  file->key = key;
+  file->SetKeyLocked(key);
   file->loaded = true;
   file->needs_commit = true;
   file->exclusive = (flags & O_EXCL) != 0;

@@ -128,6 +128,9 @@ Result<InodeInfo> InodeTable::Bind(Ino parent, std::string_view name,
     if (r->type == FileType::kDirectory && obs.dir_mtime_known) {
       r->mtime_sec = obs.attr.mtime.tv_sec;
     }
+    if (r->type == FileType::kDirectory && obs.dir_meta_known) {
+      SetVersion(*r, obs);
+    }
   } else if (r != nullptr && r->validated_ns > observed) {
     // The bound inode was confirmed after this (older) observation was
     // made, e.g. a listing snapshot taken before a lookup saw a new version.

@@ -42,6 +42,9 @@ struct Observation {
   // and only when `dir_mtime_known`.
   Attr attr;
   bool dir_mtime_known = false;
+  // Directories: mode/uid/gid/mtime come from the marker's metadata (they
+  // then replace what the inode had).
+  bool dir_meta_known = false;
   // Object version (files and symlinks).
   std::string etag;
   std::time_t last_modified = 0;

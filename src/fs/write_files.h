@@ -76,10 +76,24 @@ struct OpenFile {
   bool meta_dirty = false;      // metadata changed since the last commit
   bool needs_commit = false;    // created, never committed (empty file)
   bool exclusive = false;       // O_EXCL: If-None-Match on the first PUT
-  bool unlinked = false;        // unlinked while open: commits are dropped
+  // Unlinked while open: commits are dropped. Readable without `mu`.
+  std::atomic<bool> unlinked{false};
   bool announce = false;        // committed; the kernel entry is stale
   PosixMeta meta;               // all four fields present
   bool mtime_explicit = false;  // meta.mtime set by utimens after writes
+
+  // Sets `key` (mu held) and its copy readable without `mu`: unlink, rmdir
+  // and rename scan every open file and must not wait for another file's
+  // upload.
+  void SetKeyLocked(std::string new_key) {
+    std::lock_guard lock(key_mu_);
+    key = new_key;
+    key_copy_ = std::move(new_key);
+  }
+  std::string Key() const {
+    std::lock_guard lock(key_mu_);
+    return key_copy_;
+  }
 
   uint64_t SizeLocked() const {
     return loaded ? pending->Size() : base.size;
@@ -87,6 +101,10 @@ struct OpenFile {
   bool DirtyLocked() const {
     return !unlinked && (content_dirty || meta_dirty || needs_commit);
   }
+
+ private:
+  mutable std::mutex key_mu_;  // leaf
+  std::string key_copy_;       // GUARDED_BY(key_mu_)
 };
 
 struct WriteHandle {

@@ -115,6 +115,27 @@ TEST_F(NamespaceTest, MkDirRmDirWithExactErrnos) {
   EXPECT_EQ(Errno(fs_->RmDir(kRootIno, "w")), ENOTEMPTY);
 }
 
+TEST_F(NamespaceTest, DirectoryModeAndOwnerLiveOnTheMarker) {
+  Put("s3fs-dir/", "",
+      {{"mode", std::to_string(S_IFDIR | 0750)}, {"uid", "1234"},
+       {"gid", "5678"}, {"mtime", "1500000000"}});
+  Put("s3fs-dir/x", "x");
+  Mount();
+  Result<Entry> dir = LookupPath("s3fs-dir");
+  ASSERT_TRUE(dir.has_value());
+  EXPECT_EQ(dir->attr.mode, S_IFDIR | 0750u);
+  EXPECT_EQ(dir->attr.uid, 1234u);
+  EXPECT_EQ(dir->attr.gid, 5678u);
+  EXPECT_EQ(dir->attr.mtime.tv_sec, 1'500'000'000);
+  // What this mount's mkdir stores, a fresh mount shows.
+  ASSERT_TRUE(fs_->MkDir(kRootIno, "made", 0700, kCaller).has_value());
+  Mount();
+  Result<Entry> made = LookupPath("made");
+  ASSERT_TRUE(made.has_value());
+  EXPECT_EQ(made->attr.mode, S_IFDIR | 0700u);
+  EXPECT_EQ(made->attr.uid, 1000u);
+}
+
 TEST_F(NamespaceTest, SymlinkIsAnS3fsCompatibleObject) {
   Mount();
   Result<Entry> link = fs_->SymLink("../pool/x", kRootIno, "latest", kCaller);
