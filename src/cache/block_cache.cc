@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "cache/block_cache_internal.h"
 #include "cache/cache_lock.h"
@@ -155,7 +157,7 @@ void BlockCache::CountLookup(bool hit) {
 
 std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
                                                    uint64_t block_no,
-                                                   std::string* out,
+                                                   const Slice* read,
                                                    bool count) {
   uint64_t expected = ExpectedLength(version, block_no);
   if (expected == 0) return std::nullopt;
@@ -181,17 +183,32 @@ std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
   Result<SharedFd> fd =
       pin ? files_.Open(id, false) : Result<SharedFd>(Error{EIO, "bad length"});
   bool bad = !fd;
-  if (!bad && (!verified || out != nullptr)) {
-    // Read into the caller's buffer when there is one (reusing its
-    // capacity), else into a scratch one just for the checksum.
-    std::string scratch;
-    std::string& buf = out != nullptr ? *out : scratch;
-    buf.resize(expected);
-    bad = PreadFull((*fd)->get(), buf.data(), expected,
-                    block_no * options_.block_size) != expected ||
-          (!verified && Crc32c(buf) != rec.crc);
-    if (bad) buf.clear();
-    if (!bad && !verified) MarkVerified(tag);
+  const uint64_t block_offset = block_no * options_.block_size;
+  if (!bad && !verified) {
+    // First use in this process: read the whole block once and check it,
+    // straight into the caller's buffer when the slice is the whole block.
+    const bool whole = read != nullptr && read->from == 0 && read->length == expected;
+    thread_local std::unique_ptr<char[]> scratch;
+    thread_local uint64_t scratch_size = 0;
+    char* buf = whole ? read->dst : nullptr;
+    if (buf == nullptr) {
+      if (scratch_size < expected) {
+        scratch.reset(new char[expected]);  // not zero-filled: overwritten
+        scratch_size = expected;
+      }
+      buf = scratch.get();
+    }
+    bad = PreadFull((*fd)->get(), buf, expected, block_offset) != expected ||
+          Crc32c(std::string_view(buf, expected)) != rec.crc;
+    if (!bad) {
+      MarkVerified(tag);
+      if (read != nullptr && !whole) {
+        std::memcpy(read->dst, buf + read->from, read->length);
+      }
+    }
+  } else if (!bad && read != nullptr) {
+    bad = PreadFull((*fd)->get(), read->dst, read->length,
+                    block_offset + read->from) != read->length;
   }
   if (bad) {
     bool doomed = rec.length == expected && !pin;  // being evicted: plain miss
@@ -207,8 +224,7 @@ std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
   NoteTouch('b', std::move(key));
   if (count) CountLookup(true);
   MaybeFlushTouches();
-  return BlockRef{*fd, block_no * options_.block_size, expected,
-                  std::move(pin)};
+  return BlockRef{*fd, block_offset, expected, std::move(pin)};
 }
 
 std::optional<BlockRef> BlockCache::Lookup(const VersionRef& version,
@@ -218,7 +234,13 @@ std::optional<BlockRef> BlockCache::Lookup(const VersionRef& version,
 
 bool BlockCache::ReadBlock(const VersionRef& version, uint64_t block_no,
                            std::string* out) {
-  return LookupInternal(version, block_no, out, true).has_value();
+  const uint64_t expected = ExpectedLength(version, block_no);
+  if (expected == 0) return false;
+  out->resize(expected);
+  const Slice read{out->data(), 0, expected};
+  if (LookupInternal(version, block_no, &read, true)) return true;
+  out->clear();
+  return false;
 }
 
 bool BlockCache::Contains(const VersionRef& version, uint64_t block_no) {
@@ -248,6 +270,22 @@ std::optional<BlockRef> BlockCache::LookupRange(const VersionRef& version,
   }
   for (uint64_t n = first; n <= last; ++n) CountLookup(true);
   return BlockRef{std::move(fd), offset, length, std::move(pins)};
+}
+
+bool BlockCache::ReadRange(const VersionRef& version, uint64_t offset,
+                           uint64_t length, char* out) {
+  if (length == 0 || offset > version.size || version.size - offset < length)
+    return false;
+  const uint64_t b = options_.block_size;
+  const uint64_t end = offset + length;
+  for (uint64_t n = offset / b; n * b < end; ++n) {
+    const uint64_t lo = std::max(offset, n * b);
+    const uint64_t hi = std::min(end, n * b + ExpectedLength(version, n));
+    if (hi <= lo) return false;
+    const Slice read{out + (lo - offset), lo - n * b, hi - lo};
+    if (!LookupInternal(version, n, &read, true)) return false;
+  }
+  return true;
 }
 
 void BlockCache::Insert(const VersionRef& version, uint64_t block_no,

@@ -174,6 +174,13 @@ class BlockCache {
   // Requires length > 0 and offset + length <= version.size.
   std::optional<BlockRef> LookupRange(const VersionRef& version,
                                       uint64_t offset, uint64_t length);
+  // Copies [offset, offset + length) of `version` into `out` when every
+  // block it touches is cached and good, reading each block once (a block
+  // used for the first time in this process is read whole and checked,
+  // directly into `out` when the range covers it). False = some block
+  // missed (`out` then holds garbage). Counts hits/misses per block.
+  bool ReadRange(const VersionRef& version, uint64_t offset, uint64_t length,
+                 char* out);
 
   // Stores block `block_no` (bytes.size() must be the block's length:
   // block_size, or the remainder for the last block). Best effort: errors
@@ -229,8 +236,14 @@ class BlockCache {
   int RepairBlocksInTxn(Txn& txn, RepairCounts& counts);
   int RepairRestInTxn(Txn& txn, RepairCounts& counts);
 
+  // A slice of one block to copy out: block-relative [from, from + length).
+  struct Slice {
+    char* dst;
+    uint64_t from;
+    uint64_t length;
+  };
   std::optional<BlockRef> LookupInternal(const VersionRef& version,
-                                         uint64_t block_no, std::string* out,
+                                         uint64_t block_no, const Slice* read,
                                          bool count);
   std::shared_ptr<void> PinBlock(const BlockTag& tag, bool* verified);
   void MarkVerified(const BlockTag& tag);

@@ -144,6 +144,11 @@ class Filesystem {
   // are not plain read handles get nullopt.
   std::optional<cache::BlockRef> CachedRead(uint64_t fh, Ino ino,
                                             uint64_t offset, size_t size);
+  // The same bytes copied into `out` (each cache block read once, checked
+  // on first use): their count, or nullopt when not all cached. For replies
+  // too large to splice.
+  std::optional<size_t> CachedCopy(uint64_t fh, Ino ino, uint64_t offset,
+                                   size_t size, char* out);
   // A read without a handle (the kernel's no-open mode: READ with fh 0).
   // Same contract as Read(), through a reader shared by every reader of the
   // inode and pinned to its version (If-Match: EIO once that version is
@@ -263,6 +268,8 @@ class Filesystem {
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
+  // The version a plain read handle (or, fh 0, the inode) reads.
+  std::optional<prefetch::ObjectVersion> CachedVersion(uint64_t fh, Ino ino);
   // Stale-if-error (filesystem_stale.cc): whether `error` (from S3) allows
   // answering from expired knowledge, and the answers themselves.
   bool ServeStale(const Error& error, std::string_view what) const;

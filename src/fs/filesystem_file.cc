@@ -140,10 +140,8 @@ Result<size_t> Filesystem::ReadInode(Ino ino, uint64_t offset, size_t size,
   return ReadFull(**reader, offset, size, out);
 }
 
-std::optional<cache::BlockRef> Filesystem::CachedRead(uint64_t fh, Ino ino,
-                                                      uint64_t offset,
-                                                      size_t size) {
-  if (!cached_ || size == 0) return std::nullopt;
+std::optional<prefetch::ObjectVersion> Filesystem::CachedVersion(
+    uint64_t fh, Ino ino) {
   prefetch::ObjectVersion version;
   if (fh != 0) {
     std::shared_ptr<FileHandle> handle = files_.Get(fh);
@@ -159,9 +157,32 @@ std::optional<cache::BlockRef> Filesystem::CachedRead(uint64_t fh, Ino ino,
     if (info->type != FileType::kRegular) return std::nullopt;
     version = {KeyOf("", path), info->etag, info->attr.size};
   }
-  if (offset >= version.size) return std::nullopt;
-  const uint64_t want = std::min<uint64_t>(size, version.size - offset);
-  return cached_->LookupRange(version, offset, want);
+  return version;
+}
+
+std::optional<cache::BlockRef> Filesystem::CachedRead(uint64_t fh, Ino ino,
+                                                      uint64_t offset,
+                                                      size_t size) {
+  if (!cached_ || size == 0) return std::nullopt;
+  std::optional<prefetch::ObjectVersion> version = CachedVersion(fh, ino);
+  if (!version || offset >= version->size) return std::nullopt;
+  const uint64_t want = std::min<uint64_t>(size, version->size - offset);
+  return cached_->LookupRange(*version, offset, want);
+}
+
+std::optional<size_t> Filesystem::CachedCopy(uint64_t fh, Ino ino,
+                                             uint64_t offset, size_t size,
+                                             char* out) {
+  if (!cached_ || size == 0) return std::nullopt;
+  std::optional<prefetch::ObjectVersion> version = CachedVersion(fh, ino);
+  if (!version || offset >= version->size) return std::nullopt;
+  const uint64_t want = std::min<uint64_t>(size, version->size - offset);
+  if (!cached_->cache().ReadRange(
+          cache::VersionRef{version->key, version->etag, version->size},
+          offset, want, out)) {
+    return std::nullopt;
+  }
+  return static_cast<size_t>(want);
 }
 
 void Filesystem::Release(uint64_t fh) {

@@ -103,7 +103,6 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
     if (fd >= 0) close(fd);
   }
   conn->max_readahead = kMaxReadahead;
-  conn->max_read = kMaxSplicedReply;  // as the max_read mount option says
   NegotiateNoOpen(*context, conn);
   // O_TRUNC arrives with OPEN (no separate SETATTR): the truncation then
   // happens on the pending copy, and readers keep the committed version.
@@ -210,31 +209,15 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   });
 }
 
-// Replies with the cached bytes `ref`: spliced from the cache file when
-// the reply fits libfuse's pipe (see Negotiate), else read into `scratch`
-// (at least ref.length bytes) and written with one writev -- libfuse's own
-// fallback would allocate and fault in a fresh buffer per reply. False if
-// the cache file could not be read (the caller then reads through S3).
-bool SendCached(fuse_req_t req, const cache::BlockRef& ref, char* scratch) {
-  if (ref.length <= kMaxSplicedReply) {
-    fuse_bufvec data = FUSE_BUFVEC_INIT(ref.length);
-    data.buf[0].flags =
-        static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    data.buf[0].fd = ref.raw_fd();
-    data.buf[0].pos = static_cast<off_t>(ref.file_offset);
-    fuse_reply_data(req, &data, static_cast<fuse_buf_copy_flags>(0));
-    return true;
-  }
-  size_t done = 0;
-  while (done < ref.length) {
-    ssize_t n = pread(ref.raw_fd(), scratch + done, ref.length - done,
-                      static_cast<off_t>(ref.file_offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  fuse_reply_buf(req, scratch, ref.length);
-  return true;
+// Replies with the cached bytes `ref` (at most kMaxSplicedReply) as an fd
+// buffer: libfuse splices the cache file's pages into /dev/fuse.
+void SendCached(fuse_req_t req, const cache::BlockRef& ref) {
+  fuse_bufvec data = FUSE_BUFVEC_INIT(ref.length);
+  data.buf[0].flags =
+      static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+  data.buf[0].fd = ref.raw_fd();
+  data.buf[0].pos = static_cast<off_t>(ref.file_offset);
+  fuse_reply_data(req, &data, static_cast<fuse_buf_copy_flags>(0));
 }
 
 void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
@@ -244,11 +227,21 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
     // One buffer per worker thread, grown to the largest READ (1 MiB).
     thread_local std::vector<char> buffer;
     if (buffer.size() < size) buffer.resize(size);
-    // Entirely in the block cache: reply from the cache file; `cached` pins
-    // the blocks until the reply is written.
-    if (std::optional<cache::BlockRef> cached =
-            fs.CachedRead(fi->fh, ino, static_cast<uint64_t>(offset), size)) {
-      if (SendCached(req, *cached, buffer.data())) return 0;
+    // Entirely in the block cache: small replies are spliced from the cache
+    // file (`cached` pins the blocks until the reply is written); full-size
+    // ones (1 MiB, larger than libfuse's splice pipe) are read once into the
+    // buffer, checked on first use, and written with writev.
+    if (size <= kMaxSplicedReply) {
+      if (std::optional<cache::BlockRef> cached = fs.CachedRead(
+              fi->fh, ino, static_cast<uint64_t>(offset), size)) {
+        SendCached(req, *cached);
+        return 0;
+      }
+    } else if (std::optional<size_t> copied = fs.CachedCopy(
+                   fi->fh, ino, static_cast<uint64_t>(offset), size,
+                   buffer.data())) {
+      fuse_reply_buf(req, buffer.data(), *copied);
+      return 0;
     }
     // fh 0: no-open mode (no OPEN was sent), read by inode.
     Result<size_t> n =

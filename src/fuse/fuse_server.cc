@@ -25,11 +25,7 @@ std::string EscapeOptionValue(std::string_view value) {
 }
 
 std::string MountOptionString(const FuseMountOptions& options) {
-  // READs no larger than a reply libfuse can splice (kMaxSplicedReply):
-  // cached blocks then go from the cache file's pages to the kernel
-  // without a copy through this process.
-  std::string opts =
-      "subtype=repofs,max_read=" + std::to_string(kMaxSplicedReply);
+  std::string opts = "subtype=repofs";
   if (!options.fsname.empty()) {
     opts += ",fsname=" + EscapeOptionValue(options.fsname);
   }
