@@ -44,6 +44,24 @@ uint32_t ReferenceCrc32c(std::string_view data, uint32_t crc = 0) {
   return ~crc;
 }
 
+TEST(Hash, Crc32cOfLargeBuffersMatchesTheBitwiseDefinition) {
+  // Sizes on both sides of the three-lane path, odd tails, and chaining
+  // from a non-zero CRC.
+  std::string data((1 << 20) + 37, '\0');
+  uint32_t x = 99;
+  for (char& c : data) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 16);
+  }
+  for (size_t len : {size_t{12287}, size_t{12288}, size_t{12289}, size_t{65536 + 5},
+                     size_t{1} << 20, data.size()}) {
+    std::string_view piece(data.data(), len);
+    ASSERT_EQ(Crc32c(piece), ReferenceCrc32c(piece)) << len;
+    ASSERT_EQ(Crc32c(piece.substr(100), Crc32c(piece.substr(0, 100))),
+              ReferenceCrc32c(piece)) << len;
+  }
+}
+
 TEST(Hash, Crc32cMatchesTheBitwiseDefinition) {
   std::string data(300, '\0');
   uint32_t x = 12345;
