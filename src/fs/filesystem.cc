@@ -208,10 +208,41 @@ Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
 // A lookup answered by a fresh listing of the parent: no request unless the
 // version's metadata is unknown (attr_source=head), then one HEAD.
 Result<std::optional<Observation>> Filesystem::ObserveListed(
-    const Listing& listing, const ListingItem& item, SteadyTime now) {
+    Ino parent, const Listing& listing, const ListingItem& item,
+    SteadyTime now) {
   if (item.is_dir) {
-    return std::optional<Observation>(
-        DirObservation(std::nullopt, listing.listed_at));
+    if (!mapper_.uses_metadata()) {
+      return std::optional<Observation>(
+          DirObservation(std::nullopt, listing.listed_at));
+    }
+    // Already known and fresh: the same directory as seen then.
+    if (std::optional<InodeInfo> bound = inodes_.Bound(parent, item.name)) {
+      if (bound->type == FileType::kDirectory &&
+          now - bound->validated_at < ttl_) {
+        Observation obs;
+        obs.type = FileType::kDirectory;
+        obs.attr = bound->attr;
+        obs.observed_at = bound->validated_at;
+        return std::optional<Observation>(std::move(obs));
+      }
+    }
+    // A listing does not say whether "name/" has a marker with s3fs
+    // metadata (mode/owner of a mkdir or chmod): one LIST of the marker
+    // (plus a HEAD per new marker version, cached by version).
+    ListRequest first;
+    first.prefix = listing.dir_key + item.name + "/";
+    first.max_keys = 1;
+    S3Result<ListPage> page = client_->ListObjects(first);
+    if (!page.has_value()) return ToError(page.error());
+    if (page->objects.empty() || page->objects.front().key != first.prefix) {
+      return std::optional<Observation>(
+          DirObservation(std::nullopt, listing.listed_at));
+    }
+    Observation obs =
+        DirObservation(page->objects.front().last_modified, listing.listed_at);
+    Status meta = ApplyMarkerMeta(page->objects.front(), obs);
+    if (!meta.ok()) return meta.error();
+    return std::optional<Observation>(std::move(obs));
   }
   const std::string key = listing.dir_key + item.name;
   const std::string etag = item.etag.str();
@@ -264,7 +295,7 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
       negatives_.Add(parent, name, now);
       return NotFound(name);
     }
-    observed = ObserveListed(*listing, *item, now);
+    observed = ObserveListed(parent, *listing, *item, now);
   } else {
     observed = ProbeKey(*dir_key + std::string(name), now);
   }

@@ -248,7 +248,8 @@ class Filesystem {
   std::optional<std::string> DirKeyOf(Ino dir) const;
   Result<std::optional<Observation>> ProbeKey(const std::string& key,
                                               SteadyTime now);
-  Result<std::optional<Observation>> ObserveListed(const Listing& listing,
+  Result<std::optional<Observation>> ObserveListed(Ino parent,
+                                                   const Listing& listing,
                                                    const ListingItem& item,
                                                    SteadyTime now);
   Observation FileObservation(const std::string& key, uint64_t size,

@@ -116,7 +116,7 @@ Result<std::optional<DirEntry>> Filesystem::PlusEntry(DirHandle& dir,
         listing.dir_key + item.name, outcome.size, outcome.etag,
         outcome.last_modified, &outcome.meta, listing.listed_at));
   } else {
-    observed = ObserveListed(listing, item, now);
+    observed = ObserveListed(dir.ino(), listing, item, now);
   }
   if (!observed.has_value()) return observed.error();
   if (!observed->has_value()) return std::optional<DirEntry>();

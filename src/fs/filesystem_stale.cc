@@ -74,7 +74,7 @@ std::optional<Result<Entry>> Filesystem::StaleLookup(Ino parent,
   // Needs no request when the version's metadata is known (attr_source=list
   // or stored); otherwise its HEAD fails fast and the error stands.
   Result<std::optional<Observation>> observed =
-      ObserveListed(*listing, *item, now);
+      ObserveListed(parent, *listing, *item, now);
   if (!observed.has_value() || !observed->has_value()) return std::nullopt;
   Observation obs = std::move(**observed);
   obs.observed_at = listing->listed_at;
