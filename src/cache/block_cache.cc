@@ -283,8 +283,11 @@ bool BlockCache::ReadRange(const VersionRef& version, uint64_t offset,
     const uint64_t hi = std::min(end, n * b + ExpectedLength(version, n));
     if (hi <= lo) return false;
     const Slice read{out + (lo - offset), lo - n * b, hi - lo};
-    if (!LookupInternal(version, n, &read, true)) return false;
+    // Not counted per block: a miss here is retried through the reader
+    // (CachedChunkSource), which counts it; only a full hit is counted.
+    if (!LookupInternal(version, n, &read, false)) return false;
   }
+  for (uint64_t n = offset / b; n * b < end; ++n) CountLookup(true);
   return true;
 }
 

@@ -178,7 +178,8 @@ class BlockCache {
   // block it touches is cached and good, reading each block once (a block
   // used for the first time in this process is read whole and checked,
   // directly into `out` when the range covers it). False = some block
-  // missed (`out` then holds garbage). Counts hits/misses per block.
+  // missed (`out` then holds garbage). Counts hits per block when all hit,
+  // nothing on a miss (the caller falls back to a counted path).
   bool ReadRange(const VersionRef& version, uint64_t offset, uint64_t length,
                  char* out);
 

@@ -144,6 +144,22 @@ Observation Filesystem::FileObservation(const std::string& key, uint64_t size,
   return obs;
 }
 
+// A directory whose LIST prefix="dir/" max-keys=1 returned `page`: the
+// marker "dir/", if it comes first, gives the mtime and (attr_source=head)
+// its s3fs metadata (mkdir/chmod by repofs or s3fs).
+Result<Observation> Filesystem::MarkerDirObservation(
+    const ListPage& page, const std::string& marker_key, SteadyTime at) {
+  if (page.objects.empty() || page.objects.front().key != marker_key) {
+    return DirObservation(std::nullopt, at);
+  }
+  Observation obs = DirObservation(page.objects.front().last_modified, at);
+  if (mapper_.uses_metadata()) {
+    Status meta = ApplyMarkerMeta(page.objects.front(), obs);
+    if (!meta.ok()) return meta.error();
+  }
+  return obs;
+}
+
 // Two requests in parallel, a constant cost however many objects the
 // directory holds: LIST prefix="key/" max-keys=1 (is it a directory?) and,
 // for the object itself, HEAD key (attr_source=head: its metadata is needed)
@@ -180,18 +196,9 @@ Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
               "object '" + key + "' and keys under '" + key +
                   "/' both exist; showing a directory");
     }
-    std::optional<std::time_t> marker;
-    if (!page->objects.empty() && page->objects.front().key == key + "/") {
-      marker = page->objects.front().last_modified;
-      // The marker's s3fs metadata (mkdir/chmod by repofs or s3fs).
-      if (mapper_.uses_metadata()) {
-        Observation obs = DirObservation(marker, now);
-        Status meta = ApplyMarkerMeta(page->objects.front(), obs);
-        if (!meta.ok()) return meta.error();
-        return std::optional<Observation>(std::move(obs));
-      }
-    }
-    return std::optional<Observation>(DirObservation(marker, now));
+    Result<Observation> dir = MarkerDirObservation(*page, key + "/", now);
+    if (!dir.has_value()) return dir.error();
+    return std::optional<Observation>(std::move(*dir));
   }
   if (!object->has_value()) return std::optional<Observation>();
   const ObjectInfo& info = **object;
@@ -234,15 +241,10 @@ Result<std::optional<Observation>> Filesystem::ObserveListed(
     first.max_keys = 1;
     S3Result<ListPage> page = client_->ListObjects(first);
     if (!page.has_value()) return ToError(page.error());
-    if (page->objects.empty() || page->objects.front().key != first.prefix) {
-      return std::optional<Observation>(
-          DirObservation(std::nullopt, listing.listed_at));
-    }
-    Observation obs =
-        DirObservation(page->objects.front().last_modified, listing.listed_at);
-    Status meta = ApplyMarkerMeta(page->objects.front(), obs);
-    if (!meta.ok()) return meta.error();
-    return std::optional<Observation>(std::move(obs));
+    Result<Observation> dir =
+        MarkerDirObservation(*page, first.prefix, listing.listed_at);
+    if (!dir.has_value()) return dir.error();
+    return std::optional<Observation>(std::move(*dir));
   }
   const std::string key = listing.dir_key + item.name;
   const std::string etag = item.etag.str();

@@ -248,6 +248,9 @@ class Filesystem {
   std::optional<std::string> DirKeyOf(Ino dir) const;
   Result<std::optional<Observation>> ProbeKey(const std::string& key,
                                               SteadyTime now);
+  Result<Observation> MarkerDirObservation(const ListPage& page,
+                                           const std::string& marker_key,
+                                           SteadyTime at);
   Result<std::optional<Observation>> ObserveListed(Ino parent,
                                                    const Listing& listing,
                                                    const ListingItem& item,
@@ -269,8 +272,15 @@ class Filesystem {
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
-  // The version a plain read handle (or, fh 0, the inode) reads.
-  std::optional<prefetch::ObjectVersion> CachedVersion(uint64_t fh, Ino ino);
+  // For a cached read: the version a plain read handle (or, fh 0, the
+  // inode) reads and the byte count READ(offset, size) returns (clamped at
+  // EOF, > 0); nullopt without a cache, for other handles, or at EOF.
+  struct CachedSpan {
+    prefetch::ObjectVersion version;
+    uint64_t length = 0;
+  };
+  std::optional<CachedSpan> SpanToRead(uint64_t fh, Ino ino, uint64_t offset,
+                                       size_t size);
   // Stale-if-error (filesystem_stale.cc): whether `error` (from S3) allows
   // answering from expired knowledge, and the answers themselves.
   bool ServeStale(const Error& error, std::string_view what) const;

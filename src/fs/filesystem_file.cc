@@ -140,8 +140,11 @@ Result<size_t> Filesystem::ReadInode(Ino ino, uint64_t offset, size_t size,
   return ReadFull(**reader, offset, size, out);
 }
 
-std::optional<prefetch::ObjectVersion> Filesystem::CachedVersion(
-    uint64_t fh, Ino ino) {
+std::optional<Filesystem::CachedSpan> Filesystem::SpanToRead(uint64_t fh,
+                                                             Ino ino,
+                                                             uint64_t offset,
+                                                             size_t size) {
+  if (!cached_ || size == 0) return std::nullopt;
   prefetch::ObjectVersion version;
   if (fh != 0) {
     std::shared_ptr<FileHandle> handle = files_.Get(fh);
@@ -157,32 +160,30 @@ std::optional<prefetch::ObjectVersion> Filesystem::CachedVersion(
     if (info->type != FileType::kRegular) return std::nullopt;
     version = {KeyOf("", path), info->etag, info->attr.size};
   }
-  return version;
+  if (offset >= version.size) return std::nullopt;
+  const uint64_t length = std::min<uint64_t>(size, version.size - offset);
+  return CachedSpan{std::move(version), length};
 }
 
 std::optional<cache::BlockRef> Filesystem::CachedRead(uint64_t fh, Ino ino,
                                                       uint64_t offset,
                                                       size_t size) {
-  if (!cached_ || size == 0) return std::nullopt;
-  std::optional<prefetch::ObjectVersion> version = CachedVersion(fh, ino);
-  if (!version || offset >= version->size) return std::nullopt;
-  const uint64_t want = std::min<uint64_t>(size, version->size - offset);
-  return cached_->LookupRange(*version, offset, want);
+  std::optional<CachedSpan> span = SpanToRead(fh, ino, offset, size);
+  if (!span) return std::nullopt;
+  return cached_->LookupRange(span->version, offset, span->length);
 }
 
 std::optional<size_t> Filesystem::CachedCopy(uint64_t fh, Ino ino,
                                              uint64_t offset, size_t size,
                                              char* out) {
-  if (!cached_ || size == 0) return std::nullopt;
-  std::optional<prefetch::ObjectVersion> version = CachedVersion(fh, ino);
-  if (!version || offset >= version->size) return std::nullopt;
-  const uint64_t want = std::min<uint64_t>(size, version->size - offset);
-  if (!cached_->cache().ReadRange(
-          cache::VersionRef{version->key, version->etag, version->size},
-          offset, want, out)) {
+  std::optional<CachedSpan> span = SpanToRead(fh, ino, offset, size);
+  if (!span) return std::nullopt;
+  const prefetch::ObjectVersion& v = span->version;
+  if (!cached_->cache().ReadRange(cache::VersionRef{v.key, v.etag, v.size},
+                                  offset, span->length, out)) {
     return std::nullopt;
   }
-  return static_cast<size_t>(want);
+  return static_cast<size_t>(span->length);
 }
 
 void Filesystem::Release(uint64_t fh) {
