@@ -7,12 +7,14 @@ Maven's publish script (mvn deploy:deploy-file) is exercised by the
 end-to-end Maven tests, which set up an offline Maven; here only its syntax.
 """
 import glob
+import pathlib
 import os
 import shutil
 import subprocess
 
 import pytest
 
+import debrepo
 from conftest import free_port
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -104,17 +106,7 @@ def test_pypi_publish_into_mount(s3, prefix, mount_factory, tmp_path):
 
 
 def make_deb(tmp_path, name, version):
-    pkg = tmp_path / ("%s-%s" % (name, version))
-    (pkg / "DEBIAN").mkdir(parents=True)
-    (pkg / "usr/share/doc" / name).mkdir(parents=True)
-    (pkg / "usr/share/doc" / name / "README").write_text("%s %s\n" % (name, version))
-    (pkg / "DEBIAN/control").write_text(
-        "Package: %s\nVersion: %s\nSection: misc\nPriority: optional\nArchitecture: all\n"
-        "Maintainer: repofs tests <tests@example.org>\nDescription: repofs example test\n"
-        % (name, version))
-    deb = tmp_path / ("%s_%s_all.deb" % (name, version))
-    run(["dpkg-deb", "--root-owner-group", "-b", str(pkg), str(deb)])
-    return deb
+    return pathlib.Path(debrepo.make_deb(tmp_path, name, version))
 
 
 def test_apt_publish_with_example_reprepro_conf(s3, prefix, mount_factory, tmp_path):
