@@ -28,8 +28,8 @@ upload::UploadOptions UploadOptionsOf(const WriteOptions& write) {
     upload.staging_dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
   upload.part_size = write.part_size;
-  upload.multipart_threshold = std::max<uint64_t>(
-      upload.multipart_threshold, 2 * write.part_size);
+  upload.multipart_threshold =
+      std::max<uint64_t>(upload.multipart_threshold, 2 * write.part_size);
   upload.parallelism = std::max(1, write.upload_parallelism);
   return upload;
 }
@@ -57,20 +57,20 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
                    : std::make_shared<MemoryMetadataStore>()),
       cached_(std::move(cached)),
       upload_options_(UploadOptionsOf(options.write)),
-      readahead_(cached_ ? prefetch::ReadaheadContext(
-                               cached_,
-                               counters ? std::move(counters)
-                                        : std::make_shared<
-                                              prefetch::ReadaheadCounters>(),
-                               options.readahead,
-                               std::max(1, transfer_threads))
-                         : prefetch::ReadaheadContext(
-                               client_, options.readahead,
-                               std::max(1, transfer_threads))),
+      readahead_(
+          cached_
+              ? prefetch::ReadaheadContext(
+                    cached_,
+                    counters ? std::move(counters)
+                             : std::make_shared<prefetch::ReadaheadCounters>(),
+                    options.readahead, std::max(1, transfer_threads))
+              : prefetch::ReadaheadContext(client_, options.readahead,
+                                           std::max(1, transfer_threads))),
       inodes_(mapper_.DirAttr(std::nullopt)),
       negatives_(negative_ttl_),
       listings_(ttl_),
-      upload_pool_(std::max(2, 2 * std::max(1, options.write.upload_parallelism))),
+      upload_pool_(
+          std::max(2, 2 * std::max(1, options.write.upload_parallelism))),
       lookup_pool_(kLookupThreads),
       head_pool_(std::max(1, options.head_parallelism)) {}
 
@@ -160,12 +160,14 @@ Result<Observation> Filesystem::MarkerDirObservation(
   return obs;
 }
 
-// Two requests in parallel, a constant cost however many objects the
-// directory holds: LIST prefix="key/" max-keys=1 (is it a directory?) and,
-// for the object itself, HEAD key (attr_source=head: its metadata is needed)
-// or LIST prefix="key" max-keys=1 (attr_source=list: "key" is the smallest
-// key with that prefix, so it comes first if it exists; no HEAD at all).
-// nullopt: nothing there.
+// A constant cost however many objects the directory holds: LIST
+// prefix="key/" max-keys=1 (is it a directory?) and, for the object itself,
+// HEAD key (attr_source=head: its metadata is needed) or LIST prefix="key"
+// max-keys=1 (attr_source=list: "key" is the smallest key with that prefix,
+// so it comes first if it exists; no HEAD at all). Both in parallel, except
+// for a key last seen as a directory (store hint): since a directory wins
+// over an object of the same name, its children LIST alone answers, and the
+// object is asked for only when that LIST is empty. nullopt: nothing there.
 Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
                                                         SteadyTime now) {
   auto list_first = [this](std::string prefix) {
@@ -174,23 +176,32 @@ Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
     request.max_keys = 1;
     return client_->ListObjects(request);
   };
-  std::future<S3Result<ListPage>> children =
-      lookup_pool_.Async([list_first, key] { return list_first(key + "/"); });
-  S3Result<std::optional<ObjectInfo>> object = std::optional<ObjectInfo>();
-  if (mapper_.uses_metadata()) {
-    object = client_->HeadObject(key);
-  } else {
+  auto probe_object = [&]() -> S3Result<std::optional<ObjectInfo>> {
+    if (mapper_.uses_metadata()) return client_->HeadObject(key);
     S3Result<ListPage> page = list_first(key);
-    if (!page.has_value()) {
-      object = page.error();
-    } else if (!page->objects.empty() && page->objects.front().key == key) {
-      object = std::optional<ObjectInfo>(page->objects.front());
+    if (!page.has_value()) return page.error();
+    if (!page->objects.empty() && page->objects.front().key == key) {
+      return std::optional<ObjectInfo>(page->objects.front());
     }
+    return std::optional<ObjectInfo>();
+  };
+  auto has_children = [](const ListPage& page) {
+    return !page.objects.empty() || !page.common_prefixes.empty();
+  };
+  S3Result<std::optional<ObjectInfo>> object = std::optional<ObjectInfo>();
+  S3Result<ListPage> page = ListPage{};
+  if (store_->WasDirectory(key)) {
+    page = list_first(key + "/");
+    if (page.has_value() && !has_children(*page)) object = probe_object();
+  } else {
+    std::future<S3Result<ListPage>> children =
+        lookup_pool_.Async([list_first, key] { return list_first(key + "/"); });
+    object = probe_object();
+    page = children.get();
   }
-  S3Result<ListPage> page = children.get();
   if (!object.has_value()) return ToError(object.error());
   if (!page.has_value()) return ToError(page.error());
-  if (!page->objects.empty() || !page->common_prefixes.empty()) {
+  if (has_children(*page)) {
     if (object->has_value()) {
       LogOnce(LogLevel::kWarning, "conflict:" + key,
               "object '" + key + "' and keys under '" + key +
@@ -198,6 +209,7 @@ Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
     }
     Result<Observation> dir = MarkerDirObservation(*page, key + "/", now);
     if (!dir.has_value()) return dir.error();
+    store_->NoteDirectory(key);
     return std::optional<Observation>(std::move(*dir));
   }
   if (!object->has_value()) return std::optional<Observation>();
@@ -244,6 +256,7 @@ Result<std::optional<Observation>> Filesystem::ObserveListed(
     Result<Observation> dir =
         MarkerDirObservation(*page, first.prefix, listing.listed_at);
     if (!dir.has_value()) return dir.error();
+    store_->NoteDirectory(listing.dir_key + item.name);
     return std::optional<Observation>(std::move(*dir));
   }
   const std::string key = listing.dir_key + item.name;
@@ -311,7 +324,8 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     negatives_.Add(parent, name, now);
     return NotFound(name);
   }
-  if (options_.stale_if_error) stale_.Put(*dir_key + std::string(name), **observed);
+  if (options_.stale_if_error)
+    stale_.Put(*dir_key + std::string(name), **observed);
   Result<InodeInfo> info = inodes_.Bind(parent, name, **observed, 1);
   if (!info.has_value()) return info.error();
   return MakeEntry(info->attr, Remaining(info->validated_at, now));

@@ -121,4 +121,18 @@ void LmdbMetadataStore::PutSymlinkTarget(const VersionKey& version,
   cache_->PutMeta(IdOf('s', version), blob);
 }
 
+bool LmdbMetadataStore::WasDirectory(std::string_view key) {
+  std::optional<std::string> blob =
+      cache_->GetMeta(IdOf('d', VersionKey{key, "", 0}));
+  return blob && blob->size() == 1 &&
+         static_cast<uint8_t>((*blob)[0]) == kFormat;
+}
+
+void LmdbMetadataStore::NoteDirectory(std::string_view key) {
+  // Read first: a listing notes every subdirectory, most already known.
+  if (WasDirectory(key)) return;
+  cache_->PutMeta(IdOf('d', VersionKey{key, "", 0}),
+                  std::string(1, static_cast<char>(kFormat)));
+}
+
 }  // namespace repofs::fs

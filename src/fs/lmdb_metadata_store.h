@@ -4,12 +4,13 @@
 // needs no HEAD, even right after a mount.
 //
 // Entries are BlockCache meta blobs (evicted with the cache's LRU, counted
-// in cache_size). Id: one type byte ('p' metadata, 's' symlink target) and
-// the first 16 bytes of SHA-256(key NUL etag NUL last_modified). Blob: a
-// format byte (kFormat) then, for metadata, the `present` bits and a varint
-// per present field (mode, uid, gid, zigzag mtime_sec, mtime_nsec); for a
-// symlink, the target bytes. A blob that does not parse is unknown (nullopt),
-// costing one HEAD, never a wrong attribute.
+// in cache_size). Id: one type byte ('p' metadata, 's' symlink target, 'd'
+// directory hint, whose etag and last_modified are empty) and the first 16
+// bytes of SHA-256(key NUL etag NUL last_modified). Blob: a format byte
+// (kFormat) then, for metadata, the `present` bits and a varint per present
+// field (mode, uid, gid, zigzag mtime_sec, mtime_nsec); for a symlink, the
+// target bytes; for a directory hint, nothing. A blob that does not parse is
+// unknown (nullopt, or no hint), costing one request, never a wrong answer.
 //
 // Ownership: shares the cache. Thread-safety: as BlockCache (all methods
 // thread-safe).
@@ -37,6 +38,8 @@ class LmdbMetadataStore final : public MetadataStore {
       const VersionKey& version) override;
   void PutSymlinkTarget(const VersionKey& version,
                         std::string_view target) override;
+  bool WasDirectory(std::string_view key) override;
+  void NoteDirectory(std::string_view key) override;
 
   // The encodings, exposed for tests.
   static std::string EncodeMeta(const PosixMeta& meta);

@@ -72,6 +72,23 @@ void MemoryMetadataStore::PutSymlinkTarget(const VersionKey& version,
   }
 }
 
+bool MemoryMetadataStore::WasDirectory(std::string_view key) {
+  Digest d = DigestOf(VersionKey{key, "/", -1});
+  std::lock_guard lock(mu_);
+  return dirs_.contains(d);
+}
+
+void MemoryMetadataStore::NoteDirectory(std::string_view key) {
+  Digest d = DigestOf(VersionKey{key, "/", -1});
+  std::lock_guard lock(mu_);
+  if (!dirs_.emplace(d, true).second) return;
+  dir_order_.push_back(d);
+  while (dirs_.size() > max_versions_ && !dir_order_.empty()) {
+    dirs_.erase(dir_order_.front());
+    dir_order_.pop_front();
+  }
+}
+
 size_t MemoryMetadataStore::size() const {
   std::lock_guard lock(mu_);
   return meta_.size();

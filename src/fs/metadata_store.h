@@ -41,6 +41,12 @@ class MetadataStore {
       const VersionKey& version) = 0;
   virtual void PutSymlinkTarget(const VersionKey& version,
                                 std::string_view target) = 0;
+  // Directory hints: `key` (no trailing '/') was seen as a directory. A hint
+  // only orders a lookup's requests (the LIST of its children first, a HEAD
+  // only when that finds none), so a stale hint costs latency, never a wrong
+  // answer.
+  virtual bool WasDirectory(std::string_view key) = 0;
+  virtual void NoteDirectory(std::string_view key) = 0;
 };
 
 // In-memory store with a bound on the number of versions; the oldest entries
@@ -57,6 +63,8 @@ class MemoryMetadataStore final : public MetadataStore {
       const VersionKey& version) override;
   void PutSymlinkTarget(const VersionKey& version,
                         std::string_view target) override;
+  bool WasDirectory(std::string_view key) override;
+  void NoteDirectory(std::string_view key) override;
 
   size_t size() const;
 
@@ -76,8 +84,10 @@ class MemoryMetadataStore final : public MetadataStore {
   std::unordered_map<Digest, PosixMeta, DigestHash> meta_;  // GUARDED_BY(mu_)
   std::deque<Digest> meta_order_;                           // GUARDED_BY(mu_)
   std::unordered_map<Digest, std::string, DigestHash>
-      targets_;                      // GUARDED_BY(mu_)
-  std::deque<Digest> target_order_;  // GUARDED_BY(mu_)
+      targets_;                                        // GUARDED_BY(mu_)
+  std::deque<Digest> target_order_;                    // GUARDED_BY(mu_)
+  std::unordered_map<Digest, bool, DigestHash> dirs_;  // GUARDED_BY(mu_)
+  std::deque<Digest> dir_order_;                       // GUARDED_BY(mu_)
 };
 
 }  // namespace repofs::fs

@@ -44,10 +44,19 @@ void Serve(fuse_req_t req, Op kind, Body&& body) noexcept {
   if (error != 0) fuse_reply_err(req, error);
 }
 
-// Logs unexpected failures (ENOENT and friends are routine).
+// Logs unexpected failures at warning level. Answers tools expect as part
+// of their normal work are logged at debug level: ENOENT and friends,
+// ENOTEMPTY (reprepro prunes pool directories by rmdir until it fails),
+// EEXIST (mkdir -p, O_EXCL lock files), EOPNOTSUPP/ENOTSUP/ENOSYS/ENODATA
+// (xattrs, copy_file_range and fallocate fallbacks).
 inline int Errno(const char* op, const Error& error) {
   switch (error.errno_value) {
     case ENOENT:
+    case ENOTEMPTY:
+    case EEXIST:
+    case EOPNOTSUPP:
+    case ENOSYS:
+    case ENODATA:
     case ESTALE:
     case ENOTDIR:
     case EISDIR:

@@ -77,6 +77,35 @@ def test_remount_reads_with_zero_gets(s3, prefix, mount_factory, tmp_path):
     assert again.get("GetObject", 0) == 0, again
 
 
+def test_remount_ls_l_is_one_list_pass_without_heads(s3, prefix, mount_factory, tmp_path):
+    """After a remount, `ls -l` of a directory seen before needs its LIST pass
+    only: the entries' s3fs metadata comes from the cache by version, and the
+    directory itself is known to be one (no HEAD of its name)."""
+    names = ["pkg-%03d.deb" % i for i in range(300)]
+    for n in names[:3]:
+        s3.put(prefix + "pool/" + n, n.encode())
+    # The rest through the mount: faster than 297 CLI processes, same objects.
+    opts = "cache_dir=%s" % (tmp_path / "cache")
+    m = mount_factory(prefix, opts)
+    for n in names[3:]:
+        with open(m.path("pool/" + n), "wb") as f:
+            f.write(n.encode())
+    unmount(m)
+    m = mount_factory(prefix, opts)
+    first = subprocess.run(["ls", "-l", m.path("pool")], capture_output=True, text=True,
+                           timeout=120)
+    unmount(m)
+
+    drop_caches()
+    m = mount_factory(prefix, opts)
+    p = subprocess.run(["ls", "-l", m.path("pool")], capture_output=True, text=True, timeout=120)
+    again = requests(unmount(m))
+    assert p.returncode == 0 and p.stdout == first.stdout
+    assert len(p.stdout.splitlines()) == 301
+    assert again.get("HeadObject", 0) == 0, again
+    assert again.get("ListObjects", 0) <= 2, again  # "pool/" max-keys=1, then one page
+
+
 def test_cache_stays_within_cache_size(s3, prefix, mount_factory, tmp_path):
     limit = 16 * MIB
     cache_dir = tmp_path / "cache"

@@ -84,5 +84,22 @@ TEST(LmdbMetadataStoreTest, RoundTripByVersionAndSurvivesReopen) {
   EXPECT_EQ(store.Get(v), meta);
 }
 
+TEST(LmdbMetadataStoreTest, DirectoryHintsSurviveReopenAndAreNotMetadata) {
+  TempDir tmp;
+  {
+    LmdbMetadataStore store(OpenShared(tmp.cache_dir()));
+    EXPECT_FALSE(store.WasDirectory("pool/main"));
+    store.NoteDirectory("pool/main");
+    store.NoteDirectory("pool/main");  // idempotent
+    EXPECT_TRUE(store.WasDirectory("pool/main"));
+    EXPECT_FALSE(store.WasDirectory("pool/main/"));
+    EXPECT_FALSE(store.WasDirectory("pool"));
+    EXPECT_FALSE(store.Get(VersionKey{"pool/main", "", 0}).has_value());
+  }
+  LmdbMetadataStore store(OpenShared(tmp.cache_dir()));
+  EXPECT_TRUE(store.WasDirectory("pool/main"));
+  EXPECT_FALSE(store.WasDirectory("pool/other"));
+}
+
 }  // namespace
 }  // namespace repofs::fs

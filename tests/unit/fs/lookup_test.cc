@@ -286,5 +286,33 @@ TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
   EXPECT_EQ(large["ListObjects"], 2u);  // one max-keys=1 LIST each
 }
 
+// A key seen as a directory is revalidated by the LIST of its children
+// alone (no HEAD); when that LIST is empty the object is asked for after all.
+TEST_F(FsTest, KnownDirectoryRevalidatesWithoutHead) {
+  Put("dists/bookworm/InRelease", "r");
+  Mount();
+  ASSERT_TRUE(LookupPath("dists").has_value());
+  EXPECT_EQ(Count("HeadObject"), 1u);  // first sight: HEAD + LIST in parallel
+  clock_.Advance(seconds(31));
+  fake_->ResetRequestCounts();
+  Result<Entry> again = fs_->Lookup(kRootIno, "dists");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(S_ISDIR(again->attr.mode));
+  EXPECT_EQ(Count("HeadObject"), 0u);
+  EXPECT_EQ(Count("ListObjects"), 1u);
+  // The directory became a file: the empty LIST is followed by the HEAD.
+  ASSERT_TRUE(fake_->DeleteObject(options_.prefix + "dists/bookworm/InRelease")
+                  .has_value());
+  Put("dists", "now a file");
+  clock_.Advance(seconds(31));
+  fake_->ResetRequestCounts();
+  Result<Entry> file = fs_->Lookup(kRootIno, "dists");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_TRUE(S_ISREG(file->attr.mode));
+  EXPECT_EQ(file->attr.size, 10u);
+  EXPECT_EQ(Count("HeadObject"), 1u);
+  EXPECT_EQ(Count("ListObjects"), 1u);
+}
+
 }  // namespace
 }  // namespace repofs::fs::test
