@@ -16,9 +16,12 @@ import os
 import statistics
 import sys
 
-TAG = "publish-path"
-BEGIN, END = "<!-- %s:begin -->" % TAG, "<!-- %s:end -->" % TAG
-NBEGIN, NEND = "<!-- %s:notes:begin -->" % TAG, "<!-- %s:notes:end -->" % TAG
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import benchreport  # noqa: E402
+from benchreport import bold_if, fmt, med, num, row, times as fx  # noqa: E402
+
+SECTION = benchreport.DocsSection("publish-path", "Publish and serve an apt repository",
+                                  "bench/publish_path")
 PUB = [("local", "local disk (ext4)"), ("repofs", "repofs"), ("s3fs", "s3fs 1.90"),
        ("rclone", "rclone mount --vfs-cache-mode writes")]
 SERVE = [("local", "local disk (a copy of the repofs-published tree)"),
@@ -31,38 +34,16 @@ SERVE = [("local", "local disk (a copy of the repofs-published tree)"),
 def load(path):
     """{(measure, source, metric): {round: value}}"""
     res = {}
-    with open(path) as f:
-        for line in f:
-            p = line.rstrip("\n").split("\t")
-            if len(p) == 5:
-                res.setdefault((p[0], p[1], p[3]), {})[p[2]] = p[4]
+    for p in benchreport.read_rows(path):
+        if len(p) == 5:
+            res.setdefault((p[0], p[1], p[3]), {})[p[2]] = p[4]
     return res
 
 
-def num(v):
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if x != x else x
-
-
-def med(values):
-    v = [x for x in (num(y) for y in values) if x is not None]
-    return statistics.median(v) if v else None
-
-
-def fmt(x, digits=2):
-    return "n/a" if x is None else "%.*f" % (digits, x)
-
-
-def fx(x):
-    return "n/a" if x is None else "%.2fx" % x
-
-
-class Report:
+class Report(benchreport.Markdown):
     def __init__(self, res, meta):
-        self.r, self.m, self.lines = res, meta, []
+        super().__init__()
+        self.r, self.m = res, meta
 
     def get(self, measure, src, metric):
         return self.r.get((measure, src, metric), {})
@@ -96,13 +77,9 @@ class Report:
     def seen(self, measure, src):
         return any(k[0] == measure and k[1] == src for k in self.r)
 
-    def out(self, s=""):
-        self.lines.append(s)
-
     def header(self):
         m = self.m
-        self.out("Run %s with `%s` on %s." % (m.get("date", "?"), m.get("command", "?"),
-                                             m.get("machine", "?")))
+        self.out(benchreport.run_line(m))
         self.out("Load average: %s.%s" % (m.get("load", "?"), m.get("loadnote", "")))
         self.out("Ceph RGW (%s) on the same cores; repofs %s; %s; %s; reprepro %s; apt %s; %s." % (
             m.get("rgw", "?"), m.get("repofs", "?"), m.get("s3fs", "?"), m.get("rclone", "?"),
@@ -115,33 +92,29 @@ class Report:
     def publish(self):
         if not any(k[0] == "publish" for k in self.r):
             return
-        self.out("#### 1. Publish: one `reprepro -b STATE --outdir TARGET/debian includedeb "
-                 "bookworm` of all packages (signed)")
-        self.out()
-        self.out("Fresh reprepro state (local disk) and a fresh target (new key prefix, new "
-                 "mount) per round. *published* = until reprepro returned **and** S3 held "
-                 "every file of the local publish (same names, same sizes; checked by "
-                 "listing right after reprepro returned, then every 0.2 s); for repofs and "
-                 "s3fs the data is in S3 when close() returns; rclone uploads after close(), "
-                 "by default 5 s after it (`--vfs-write-back 5s`).")
-        self.out()
-        self.out("| target | published, median s | reprepro returned, median s | "
-                 "time vs local disk | runs, published (s) |")
-        self.out("|---|---:|---:|---:|---|")
+        self.intro("#### 1. Publish: one `reprepro -b STATE --outdir TARGET/debian includedeb "
+                   "bookworm` of all packages (signed)",
+                   "Fresh reprepro state (local disk) and a fresh target (new key prefix, new "
+                   "mount) per round. *published* = until reprepro returned **and** S3 held "
+                   "every file of the local publish (same names, same sizes; checked by "
+                   "listing right after reprepro returned, then every 0.2 s); for repofs and "
+                   "s3fs the data is in S3 when close() returns; rclone uploads after close(), "
+                   "by default 5 s after it (`--vfs-write-back 5s`).")
+        self.table(["target", "published, median s", "reprepro returned, median s",
+                    "time vs local disk", "runs, published (s)"], "lrrrl")
         for src, name in PUB:
             if not self.seen("publish", src):
                 continue
             s = self.median("publish", src, "secs")
             if s is None:
-                self.out("| %s | failed: %s | | | |" % (name, self.failed("publish", src)))
+                self.out(row(name, "failed: %s" % self.failed("publish", src), width=5))
                 continue
             ratio = fx(self.paired("publish", src, "local", "secs"))
-            self.out("| %s | %s | %s | %s | %s |" % (
-                name, ("**%s**" if src == "repofs" else "%s") % fmt(s),
-                fmt(self.median("publish", src, "reprepro_secs")), ratio,
-                self.runs("publish", src, "secs")))
+            self.out(row(name, bold_if(src == "repofs", fmt(s)),
+                         fmt(self.median("publish", src, "reprepro_secs")), ratio,
+                         self.runs("publish", src, "secs")))
             if self.failed("publish", src):
-                self.out("| (%s failures) | %s | | | |" % (src, self.failed("publish", src)))
+                self.out(row("(%s failures)" % src, self.failed("publish", src), width=5))
         sp = self.paired("publish", "s3fs", "repofs", "secs")
         if sp is not None:
             self.out()
@@ -155,31 +128,27 @@ class Report:
     def serve(self):
         if not any(k[0] == "serve" for k in self.r):
             return
-        self.out("#### 2. Serve: `apt-get update` + `apt-get install --download-only` of all "
-                 "packages through nginx")
-        self.out()
-        self.out("Same nginx configuration for every source (`sendfile on; aio threads; "
-                 "sendfile_max_chunk 512k; directio off; open_file_cache off;`, 2 workers); a "
-                 "fresh isolated apt client (empty lists and archives, `signed-by` the "
-                 "throwaway key) per fetch; every downloaded .deb checked byte for byte "
-                 "against the published one (a mismatch aborts the benchmark).")
-        self.out()
-        self.out("| served from | update, median s | download, median s | total, median s | "
-                 "total vs local disk | runs, total (s) |")
-        self.out("|---|---:|---:|---:|---:|---|")
+        self.intro("#### 2. Serve: `apt-get update` + `apt-get install --download-only` of all "
+                   "packages through nginx",
+                   "Same nginx configuration for every source (`sendfile on; aio threads; "
+                   "sendfile_max_chunk 512k; directio off; open_file_cache off;`, 2 workers); a "
+                   "fresh isolated apt client (empty lists and archives, `signed-by` the "
+                   "throwaway key) per fetch; every downloaded .deb checked byte for byte "
+                   "against the published one (a mismatch aborts the benchmark).")
+        self.table(["served from", "update, median s", "download, median s", "total, median s",
+                    "total vs local disk", "runs, total (s)"], "lrrrrl")
         for src, name in SERVE:
             if not self.seen("serve", src):
                 continue
             t = self.median("serve", src, "total_secs")
             if t is None:
-                self.out("| %s | failed: %s | | | | |" % (name, self.failed("serve", src)))
+                self.out(row(name, "failed: %s" % self.failed("serve", src), width=6))
                 continue
             ratio = fx(self.paired("serve", src, "local", "total_secs"))
-            self.out("| %s | %s | %s | %s | %s | %s |" % (
-                name, fmt(self.median("serve", src, "update_secs")),
-                fmt(self.median("serve", src, "download_secs")),
-                ("**%s**" if src.startswith("repofs") else "%s") % fmt(t), ratio,
-                self.runs("serve", src, "total_secs")))
+            self.out(row(name, fmt(self.median("serve", src, "update_secs")),
+                         fmt(self.median("serve", src, "download_secs")),
+                         bold_if(src.startswith("repofs"), fmt(t)), ratio,
+                         self.runs("serve", src, "total_secs")))
         for mode in ("cold", "warm"):
             sp = self.paired("serve", "s3fs-" + mode, "repofs-" + mode, "total_secs")
             if sp is not None:
@@ -195,51 +164,13 @@ class Report:
         self.header()
         self.publish()
         self.serve()
-        return "\n".join(self.lines) + "\n"
-
-
-def update_docs(path, body, tries=5):
-    """Replaces this section of PATH (re-read right before writing)."""
-    old = open(path).read() if os.path.exists(path) else ""
-    notes = NBEGIN + "\n" + NEND
-    if BEGIN in old and END in old:
-        pre, rest = old.split(BEGIN, 1)
-        section, post = rest.split(END, 1)
-        if NBEGIN in section and NEND in section:
-            notes = NBEGIN + section.split(NBEGIN, 1)[1].split(NEND, 1)[0] + NEND
-    else:
-        pre = old if not old or old.endswith("\n") else old + "\n"
-        pre += "\n" if pre else ""
-        post = "\n"
-    section = (BEGIN + "\n## Publish and serve an apt repository (`bench/publish_path`)\n\n"
-               "This section is generated by `bench/publish_path`; only the notes block is "
-               "written by hand.\n\n" + body + "\n#### Notes\n\n" + notes + "\n" + END)
-    tmp = path + ".%s.tmp" % TAG
-    with open(tmp, "w") as f:
-        f.write(pre + section + post)
-    cur = open(path).read() if os.path.exists(path) else ""
-    if cur != old:  # someone else wrote another section meanwhile: redo
-        os.unlink(tmp)
-        if tries <= 0:
-            sys.exit("report: %s keeps changing; not written" % path)
-        return update_docs(path, body, tries - 1)
-    os.replace(tmp, path)
+        return self.text()
 
 
 def main(argv):
-    if len(argv) < 3:
-        sys.exit(__doc__)
-    meta = {}
-    with open(argv[2]) as f:
-        for line in f:
-            k, _, v = line.rstrip("\n").partition("\t")
-            meta[k] = v
-    body = Report(load(argv[1]), meta).markdown()
-    opts = dict(zip(argv[3::2], argv[4::2]))
-    if "--docs" in opts:
-        update_docs(opts["--docs"], body)
-    else:
-        sys.stdout.write(body)
+    res_path, meta_path, opts = benchreport.cli(argv, __doc__)
+    meta = benchreport.read_meta(meta_path)
+    SECTION.emit(Report(load(res_path), meta).markdown(), opts)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,231 @@
+"""bench/lib/benchreport.py: what the benchmark report generators share.
+
+Used by bench/serve/report.py (bench/read_path), bench/cache/report.py,
+bench/write/report.py and bench/publish/report.py, which find it by putting
+bench/lib on sys.path (as bench/publish/pub.py does for bench/serve):
+
+  sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))), "lib"))
+  import benchreport
+
+- cli(), read_rows(), load_values(), read_meta(): the command line
+  `report.py RESULTS.tsv META.tsv [--option value]...` and its two files
+  (RESULTS.tsv: one tab-separated value per row, as the bench script's
+  record() writes it; META.tsv: key<TAB>value lines, date, command, ...).
+- num(), med(), fmt(), times(), ratio(): numbers of the TSV and their text
+  ("n/a" where a value is missing or not a number).
+- Markdown, row(), bold_if(): the lines of a report, table heads and rows.
+- generated_line(), machine_line(), run_line(), load_line(): the header lines
+  made of META.tsv (machine, date, command, load).
+- DocsSection: a benchmark's own section of docs/BENCHMARKS.md, replaced
+  while the hand-written notes block in it is kept; the file is re-read right
+  before it is replaced, as other benchmarks write their sections of it,
+  possibly at the same time.
+
+Standard library only; nothing here keeps state between calls.
+"""
+
+import os
+import statistics
+import sys
+
+
+def cli(argv, doc):
+    """(RESULTS path, META path, {option: value}) of ARGV; exits with DOC when
+    the two paths are missing."""
+    if len(argv) < 3:
+        sys.exit(doc)
+    return argv[1], argv[2], dict(zip(argv[3::2], argv[4::2]))
+
+
+def read_rows(path, skip_blank=False):
+    """The lines of the TSV at PATH, each without its newline, split at tabs;
+    with SKIP_BLANK, lines of white space only are left out."""
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f
+                if not skip_blank or line.strip()]
+
+
+def load_values(path, strict=True, first_wins=False):
+    """{(measure, source, metric): value} of a results TSV whose rows are
+    measure, source, metric, value, unit. STRICT: only rows of exactly five
+    fields (not a half-written last line); otherwise every row of at least
+    four. A key seen twice keeps its last value, with FIRST_WINS its first."""
+    res = {}
+    for p in read_rows(path):
+        if len(p) == 5 if strict else len(p) >= 4:
+            key = (p[0], p[1], p[2])
+            if first_wins:
+                res.setdefault(key, p[3])
+            else:
+                res[key] = p[3]
+    return res
+
+
+def read_meta(path):
+    """{key: value} of the META.tsv at PATH (a later line wins)."""
+    meta = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("\t")
+            meta[k] = v
+    return meta
+
+
+def num(v):
+    """V as a float; None for None, NaN and what is not a number."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if x != x else x
+
+
+def med(values):
+    """The median of those VALUES that are numbers (see num()); None if none."""
+    xs = [x for x in (num(v) for v in values) if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, digits=2, suffix="", sep=False):
+    """X with DIGITS decimals and SUFFIX (with SEP, thousands separated by
+    commas); "n/a" for None."""
+    if x is None:
+        return "n/a"
+    return f"{x:{',' if sep else ''}.{digits}f}{suffix}"
+
+
+def times(x, digits=2):
+    """The ratio X as "1.23x"; "n/a" for None."""
+    return fmt(x, digits, "x")
+
+
+def ratio(a, b, digits=2):
+    """A / B as "1.23x"; "n/a" if either is None or B is 0."""
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return times(a / b, digits)
+
+
+def bold_if(cond, text):
+    """TEXT in bold if COND (the headline cell of a table)."""
+    return "**%s**" % text if cond else text
+
+
+def row(*cells, width=0):
+    """A Markdown table row of CELLS, then blank cells up to WIDTH columns."""
+    return ("| " + " | ".join(str(c) for c in cells) + " |"
+            + " |" * (width - len(cells)))
+
+
+class Markdown:
+    """The lines of a Markdown report, composed in order."""
+
+    def __init__(self):
+        self.lines = []
+
+    def out(self, s=""):
+        self.lines.append(s)
+
+    def intro(self, heading, text):
+        """A heading, then a paragraph, each followed by a blank line."""
+        self.out(heading)
+        self.out()
+        self.out(text)
+        self.out()
+
+    def table(self, names, align):
+        """A table head: the column NAMES; ALIGN has a letter per column,
+        "l" (left) or "r" (right, for numbers)."""
+        self.out(row(*names))
+        self.out("|" + "".join("---:|" if a == "r" else "---|" for a in align))
+
+    def text(self):
+        return "\n".join(self.lines) + "\n"
+
+
+def generated_line(m, command):
+    """ "Generated by `COMMAND` on DATE (DURATION)." of META M."""
+    return (f"Generated by `{command}` on {m.get('date', '?')} "
+            f"({m.get('duration', '?')}).")
+
+
+def machine_line(m):
+    """The machine bullet of META M: CPUs, memory, kernel and load average."""
+    return f"- Machine: {m.get('machine', '?')}; load average {m.get('load', '?')}."
+
+
+def run_line(m):
+    """ "Run DATE with `COMMAND` on MACHINE." of META M."""
+    return "Run %s with `%s` on %s." % (m.get("date", "?"), m.get("command", "?"),
+                                        m.get("machine", "?"))
+
+
+def load_line(loads):
+    """The load averages LOADS ("measure value" strings) of each measurement."""
+    return ("1-minute load average at the start of each measurement: "
+            + ", ".join(loads) + ".")
+
+
+def read_text(path):
+    """The text of PATH; "" if there is no such file."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return f.read()
+
+
+class DocsSection:
+    """The section of docs/BENCHMARKS.md that the bench script SCRIPT writes:
+    the text between `<!-- TAG:begin -->` and `<!-- TAG:end -->` (appended at
+    the end of the file if missing). A block between `<!-- TAG:notes:begin -->`
+    and `<!-- TAG:notes:end -->` in it (hand-written notes) is kept; SEP goes
+    between the generated body and the notes' heading."""
+
+    def __init__(self, tag, title, script, sep="\n"):
+        self.tag, self.title, self.script, self.sep = tag, title, script, sep
+        self.begin, self.end = f"<!-- {tag}:begin -->", f"<!-- {tag}:end -->"
+        self.nbegin = f"<!-- {tag}:notes:begin -->"
+        self.nend = f"<!-- {tag}:notes:end -->"
+
+    def compose(self, old, body):
+        """The text OLD (the whole file) with this section made of BODY."""
+        notes = self.nbegin + "\n" + self.nend
+        if self.begin in old and self.end in old:
+            pre, rest = old.split(self.begin, 1)
+            section, post = rest.split(self.end, 1)
+            if self.nbegin in section and self.nend in section:
+                notes = (self.nbegin + section.split(self.nbegin, 1)[1].split(self.nend, 1)[0]
+                         + self.nend)
+        else:
+            pre = old if not old or old.endswith("\n") else old + "\n"
+            pre += "\n" if pre else ""
+            post = "\n"
+        return (pre + self.begin + f"\n## {self.title} (`{self.script}`)\n\n"
+                f"This section is generated by `{self.script}`; only the notes block is "
+                "written by hand.\n\n" + body + self.sep + "#### Notes\n\n" + notes + "\n"
+                + self.end + post)
+
+    def update(self, path, body, tries=5):
+        """Replaces this section of the file PATH with one made of BODY. The
+        file is read again right before it is replaced: if another benchmark
+        wrote its section meanwhile, this starts over from the new text (at
+        most TRIES times more, then exits)."""
+        tmp = path + f".{self.tag}.tmp"
+        for _ in range(tries + 1):
+            old = read_text(path)
+            text = self.compose(old, body)
+            with open(tmp, "w") as f:
+                f.write(text)
+            if read_text(path) == old:
+                os.replace(tmp, path)
+                return
+            os.unlink(tmp)
+        sys.exit(f"report: {path} keeps changing; not written")
+
+    def emit(self, body, opts):
+        """With --docs FILE in OPTS, writes BODY into FILE; else to stdout."""
+        if "--docs" in opts:
+            self.update(opts["--docs"], body)
+        else:
+            sys.stdout.write(body)
