@@ -320,7 +320,12 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     }
     return observed.error();
   }
+  // What the name was bound to (expired): a file that is now another
+  // version, or gone, is a change on S3 (coherent expiry).
+  const std::optional<InodeInfo> before = inodes_.Bound(parent, name);
+  const bool was_file = before && before->type != FileType::kDirectory;
   if (!observed->has_value()) {
+    if (was_file) NoteRemoteChange(*dir_key + std::string(name), 0, now);
     negatives_.Add(parent, name, now);
     return NotFound(name);
   }
@@ -328,6 +333,10 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     stale_.Put(*dir_key + std::string(name), **observed);
   Result<InodeInfo> info = inodes_.Bind(parent, name, **observed, 1);
   if (!info.has_value()) return info.error();
+  if (was_file && info->ino != before->ino) {
+    NoteRemoteChange(*dir_key + std::string(name), (*observed)->last_modified,
+                     (*observed)->observed_at);
+  }
   return MakeEntry(info->attr, Remaining(info->validated_at, now));
 }
 

@@ -44,10 +44,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cache/block_cache.h"
 #include "fs/attr_mapping.h"
 #include "fs/dir_listing.h"
 #include "fs/handles.h"
@@ -57,16 +59,15 @@
 #include "fs/negative_cache.h"
 #include "fs/stale_memory.h"
 #include "fs/types.h"
-#include "cache/block_cache.h"
-#include "prefetch/cached_chunk_source.h"
 #include "fs/write_files.h"
 #include "fs/write_types.h"
+#include "prefetch/cached_chunk_source.h"
 #include "prefetch/readahead_context.h"
-#include "upload/upload_journal.h"
 #include "repofs/clock.h"
 #include "repofs/fs_options.h"
 #include "repofs/object_client.h"
 #include "repofs/result.h"
+#include "upload/upload_journal.h"
 #include "util/thread_pool.h"
 
 namespace repofs::fs {
@@ -161,6 +162,22 @@ class Filesystem {
   static constexpr size_t kInodeReaderLimit = InodeReaders::kDefaultCapacity;
 
   StatFsInfo StatFs() const;
+
+  // Coherent expiry (filesystem_coherence.cc). Where this mount sees that S3
+  // changed under a name it knew (a new version, or gone), what it
+  // validated before that change may be just as outdated: an apt repository
+  // on another host replaced Packages.gz, then InRelease. Every file entry
+  // validated before the observation expires at once (in this process, and
+  // in the kernel through `invalidator`, which receives the dentries the
+  // kernel holds, to forget outside any request), with the listing and
+  // negative caches. Without it, entries expire one by one metadata_ttl
+  // after their own lookup, and a web host could serve a new InRelease
+  // with an old Packages.gz for up to metadata_ttl. Thread-safe; null
+  // turns the kernel part off (the daemon sets it while serving).
+  using EntryInvalidator = std::function<void(std::vector<EntryRef>)>;
+  void SetEntryInvalidator(EntryInvalidator invalidator);
+  // Times the expiry above ran (for tests and the unmount log).
+  uint64_t coherent_expiries() const;
 
   // Multipart uploads started from now on are recorded in `journal`, so the
   // next mount can abort what a killed daemon left (call before serving).
@@ -301,8 +318,7 @@ class Filesystem {
   Status LoadLocked(OpenFile& file);
   Status CommitLocked(OpenFile& file);
   Result<FileVersion> ResolveVersion(const std::string& key,
-                                     const WriteResult& written,
-                                     uint64_t size);
+                                     const WriteResult& written, uint64_t size);
   void Publish(Ino parent, std::string_view name, const std::string& key,
                const FileVersion& version, const PosixMeta& meta);
   Observation VersionObservation(const std::string& key,
@@ -316,6 +332,11 @@ class Filesystem {
   Result<AttrReply> SetDirAttr(const InodeInfo& info,
                                const SetAttrRequest& request);
   Status ApplyMarkerMeta(const ObjectInfo& marker, Observation& obs);
+  // Coherent expiry: S3 changed `key` at `changed_at` (wall clock, S3's
+  // second; for a vanished object: unknown, pass 0), as seen by a request
+  // started at `observed_at`.
+  void NoteRemoteChange(std::string_view key, std::time_t changed_at,
+                        SteadyTime observed_at);
   Result<InodeInfo> ResolveChild(Ino parent, std::string_view name);
   Result<std::string> ChildKey(Ino parent, std::string_view name);
   Result<bool> HasKeysBelow(const std::string& dir_prefix);
@@ -346,6 +367,11 @@ class Filesystem {
   NegativeCache negatives_;
   ListingCache listings_;
   StaleMemory stale_;  // last observations by key (stale_if_error only)
+  // Coherent expiry state; coherence_mu_ is taken before the caches' locks.
+  mutable std::mutex coherence_mu_;
+  EntryInvalidator invalidator_;    // GUARDED_BY(coherence_mu_)
+  std::time_t covered_until_ = 0;   // GUARDED_BY(coherence_mu_), wall s
+  uint64_t coherent_expiries_ = 0;  // GUARDED_BY(coherence_mu_)
   HandleTable<FileHandle> files_;
   InodeReaders inode_readers_;  // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;

@@ -48,6 +48,7 @@ Status Filesystem::RevalidateForOpen(const InodeInfo& info,
   if (!head.has_value()) return ToError(head.error());
   if (!head->has_value() || !SameVersion(info, **head)) {
     inodes_.MarkStale(info.ino);
+    NoteRemoteChange(key, head->has_value() ? (*head)->last_modified : 0, now);
     // The parent's cached listing may still name the old version; drop it
     // so the kernel's re-lookup asks S3.
     listings_.Erase(info.parent);

@@ -241,6 +241,23 @@ void InodeTable::MarkValidated(Ino ino, SteadyTime when) {
   it->second.validated_ns = std::max(it->second.validated_ns, ToTicks(when));
 }
 
+std::vector<EntryRef> InodeTable::ExpireFilesValidatedBefore(
+    SteadyTime cutoff) {
+  // validated_ns of an inode expired this way: older than any TTL.
+  constexpr int64_t kExpired = 1;
+  const int64_t cut = ToTicks(cutoff);
+  std::vector<EntryRef> known;
+  std::lock_guard lock(mu_);
+  for (auto& [ino, r] : records_) {
+    if (!r.bound || r.type == FileType::kDirectory) continue;
+    if (r.validated_ns <= kExpired || r.validated_ns >= cut) continue;
+    r.validated_ns = kExpired;
+    if (r.nlookup > 0)
+      known.push_back(EntryRef{r.parent, std::string(r.name.view())});
+  }
+  return known;
+}
+
 void InodeTable::MarkStale(Ino ino) {
   std::lock_guard lock(mu_);
   if (ino == kRootIno) return;

@@ -26,9 +26,11 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "fs/compact_strings.h"
 #include "fs/types.h"
+#include "fs/write_types.h"
 #include "repofs/result.h"
 
 namespace repofs::fs {
@@ -123,6 +125,11 @@ class InodeTable {
   // the version, e.g. directories). ENOENT/ENOTDIR for a bad parent.
   Result<InodeInfo> Move(Ino ino, Ino new_parent, std::string_view new_name,
                          const Observation* obs);
+  // Coherent expiry: every bound file inode validated before `cutoff` is no
+  // longer fresh (the next lookup asks S3). Returns the dentries of those
+  // the kernel holds (nlookup > 0), for the kernel to forget; an inode
+  // already expired this way is not returned again.
+  std::vector<EntryRef> ExpireFilesValidatedBefore(SteadyTime cutoff);
   // Unbinds every file inode below directory `dir` (their keys changed by a
   // directory rename); the next lookup finds the new versions.
   void UnbindDescendantFiles(Ino dir);
@@ -179,9 +186,9 @@ class InodeTable {
   static bool SameObject(const Record& r, const Observation& obs);
   Record* FindBound(Ino parent, std::string_view name) const;  // mu_ held
   Record& Create(Ino parent, std::string_view name, const Observation& obs);
-  void Unbind(Record& r);     // mu_ held
+  void Unbind(Record& r);                                     // mu_ held
   static void SetVersion(Record& r, const Observation& obs);  // mu_ held
-  void MaybeFree(Record* r);  // mu_ held
+  void MaybeFree(Record* r);                                  // mu_ held
 
   // Leaf lock: no other lock is taken while it is held.
   mutable std::mutex mu_;

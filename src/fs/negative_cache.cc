@@ -52,6 +52,12 @@ void NegativeCache::Erase(Ino parent, std::string_view name) {
   entries_.erase(key);
 }
 
+void NegativeCache::Clear() {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+  order_.clear();
+}
+
 size_t NegativeCache::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();

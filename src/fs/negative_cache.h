@@ -27,6 +27,8 @@ class NegativeCache {
   // True if (parent, name) was recorded less than ttl before `now`.
   bool Contains(Ino parent, std::string_view name, SteadyTime now);
   void Erase(Ino parent, std::string_view name);
+  // Forgets every entry.
+  void Clear();
   size_t size() const;
 
  private:

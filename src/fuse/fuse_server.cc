@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "fuse/entry_notifier.h"
 #include "fuse/fuse_ops.h"
 #include "util/log.h"
 
@@ -154,6 +155,11 @@ Status FuseServer::InstallSignalHandlers() {
 
 int FuseServer::Run(fs::Filesystem& fs) {
   context_->fs.store(&fs, std::memory_order_release);
+  // Coherent expiry's dentries reach the kernel from the notifier's thread.
+  EntryNotifier notifier(session_);
+  fs.SetEntryInvalidator([&notifier](std::vector<fs::EntryRef> e) {
+    notifier.Post(std::move(e));
+  });
   fuse_loop_config* config = fuse_loop_cfg_create();
   const unsigned threads = static_cast<unsigned>(
       options_.max_threads > 0 ? options_.max_threads : 1);
@@ -164,6 +170,8 @@ int FuseServer::Run(fs::Filesystem& fs) {
   fuse_loop_cfg_set_clone_fd(config, 1);
   int rc = fuse_session_loop_mt(session_, config);
   fuse_loop_cfg_destroy(config);
+  fs.SetEntryInvalidator(nullptr);
+  notifier.Stop();
   // No request runs any more; unmount before `fs` may go away.
   Unmount();
   context_->fs.store(nullptr, std::memory_order_release);

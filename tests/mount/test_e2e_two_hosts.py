@@ -18,16 +18,15 @@ Covered:
   asserts that every body B serves is one A published whole (no torn or
   mixed file); after publishing B converges and apt downloads the final
   versions byte-identical;
-- a deterministic reproducer of the known hazard: B caches every entry for
-  its own TTL from its own last look-up, so when B last looked at Packages.gz
-  after InRelease and A publishes in between, B serves the new InRelease
-  with the old Packages.gz for up to TTL and apt fails with "File has
-  unexpected size ... Mirror sync in progress?".
+- the hazard repofs's coherent expiry removes: B caches each entry from its
+  own last look-up, so if B last looked at Packages.gz after InRelease and A
+  publishes in between, B would serve the new InRelease with the old
+  Packages.gz for up to TTL (apt: "File has unexpected size ... Mirror sync
+  in progress?"). B now expires every entry validated before the change it
+  sees; the deterministic scenario checks that apt on B succeeds right when
+  InRelease's entry expires and Packages.gz's has not.
 
-The two tests that meet the hazard carry known_hazard(): an xfail that
-catches only HashMismatchOnB (raised last, after every other check passed);
-any other failure fails them. Remove the marker once repofs fixes it (the
-reproducer is strict: it then XPASSes and fails until the marker goes).
+A hash mismatch on B raises HashMismatchOnB (an AssertionError: a failure).
 Publishes are at least 1.1 s apart (apt's If-Modified-Since has whole
 seconds). Run with -s to see the measured numbers (CONSISTENCY lines).
 """
@@ -54,13 +53,6 @@ MISMATCH_WORDS = ("Hash Sum mismatch", "unexpected size", "Mirror sync in progre
 
 class HashMismatchOnB(AssertionError):
     """apt-get update against host B failed with a hash sum mismatch."""
-
-
-def known_hazard(strict):
-    return pytest.mark.xfail(raises=HashMismatchOnB, strict=strict, reason=(
-        "KNOWN BUG: each repofs entry expires metadata_ttl after its own last look-up, so host "
-        "B can serve A's new InRelease with its old Packages.gz for up to metadata_ttl and "
-        "apt fails with a hash sum mismatch"))
 
 
 def sha256(data):
@@ -246,7 +238,6 @@ def test_publish_on_a_is_served_by_b_within_ttl(hosts_factory):
     assert max(consistent) <= TTL + SLACK, consistent
 
 
-@known_hazard(strict=False)
 def test_b_never_serves_a_broken_repository_while_a_publishes(hosts_factory):
     h = hosts_factory()
     inrelease, done = h.publish("1.0")
@@ -338,8 +329,7 @@ def test_b_never_serves_a_broken_repository_while_a_publishes(hosts_factory):
                                   ["%.2f s: %s" % (s, apt_errors(o)) for s, _, _, o in mismatch]))
 
 
-@known_hazard(strict=True)
-def test_b_mixes_new_inrelease_with_old_packages_within_ttl(hosts_factory):
+def test_b_never_mixes_new_inrelease_with_old_packages(hosts_factory):
     """Deterministic: B looks at InRelease at t=0 and at the indexes at
     t=ttl/2, A publishes right after; at t=ttl+0.3 B's InRelease entry has
     expired, its index entries have not."""
