@@ -17,9 +17,8 @@ serves (checksum, size, open-checksum and open-size of every metadata file),
 and primary.xml against the served packages (sha256 and size). dnf 4 (an
 isolated --installroot: its config, cache, logs, history and rpmdb stay in a
 temporary directory; no system repositories) then downloads through nginx
-with `install --downloadonly --destdir` (Debian's dnf has no `download`
-command without dnf-plugins-core): the newest version and a pinned older one,
-byte-identical to what rpmbuild made.
+with `dnf download --destdir` (dnf-plugins-core): the newest version and a
+pinned older one, byte-identical to what rpmbuild made.
 """
 import bz2
 import glob
@@ -107,9 +106,9 @@ class Dnf:
         downloads it to DESTDIR; returns the .rpm files there."""
         os.makedirs(destdir, exist_ok=True)
         run(["dnf", "-y", "--config=" + self.conf, "--installroot=" + self.root,
-             "--releasever=1", "--setopt=reposdir=/dev/null", "--disableplugin=*",
+             "--releasever=1", "--setopt=reposdir=/dev/null",
              "--repofrompath=t," + self.baseurl, "--repo=t", "--setopt=t.gpgcheck=0",
-             "--refresh", "--downloadonly", "--destdir", destdir, "install", spec])
+             "--refresh", "download", "--destdir", destdir, spec])
         return sorted(glob.glob(os.path.join(destdir, "*.rpm")))
 
 
