@@ -91,8 +91,8 @@ Status Filesystem::Unlink(Ino parent, std::string_view name) {
   return OkStatus();
 }
 
-Result<Entry> Filesystem::MkDir(Ino parent, std::string_view name,
-                                mode_t mode, const Caller& caller) {
+Result<Entry> Filesystem::MkDir(Ino parent, std::string_view name, mode_t mode,
+                                const Caller& caller) {
   if (options_.read_only) return RefuseWrite("mkdir").error();
   Result<std::string> key = ChildKey(parent, name);
   if (!key.has_value()) return key.error();
@@ -118,6 +118,16 @@ Result<Entry> Filesystem::MkDir(Ino parent, std::string_view name,
   obs.attr.gid = caller.gid;
   Result<InodeInfo> info = inodes_.Bind(parent, name, obs, 1);
   if (!info.has_value()) return info.error();
+  // The name was just found free (no key under "key/"; by a probe or a
+  // listing younger than the TTLs), so the new directory's listing is known:
+  // empty. Lookups of the names about to be created in it (reprepro's pool
+  // directories, Maven's version directories) need no request; the first
+  // create drops it like any listing of a changed directory.
+  auto empty = std::make_shared<Listing>();
+  empty->dir_key = marker;
+  empty->listed_at = obs.observed_at;
+  empty->marker_mtime = now.tv_sec;
+  listings_.Put(info->ino, std::move(empty));
   return MakeEntry(info->attr, ttl_);
 }
 
@@ -146,8 +156,7 @@ Status Filesystem::RmDir(Ino parent, std::string_view name) {
 }
 
 Result<Entry> Filesystem::SymLink(std::string_view target, Ino parent,
-                                  std::string_view name,
-                                  const Caller& caller) {
+                                  std::string_view name, const Caller& caller) {
   if (options_.read_only) return RefuseWrite("symlink").error();
   if (!mapper_.uses_metadata()) {
     // attr_source=list cannot tell a symlink from a file (no metadata).
@@ -177,8 +186,8 @@ Result<Entry> Filesystem::SymLink(std::string_view target, Ino parent,
   store_->PutSymlinkTarget(vkey, body);
   negatives_.Erase(parent, name);
   listings_.Erase(parent);
-  Result<InodeInfo> info = inodes_.Bind(
-      parent, name, VersionObservation(*key, *version, meta), 1);
+  Result<InodeInfo> info =
+      inodes_.Bind(parent, name, VersionObservation(*key, *version, meta), 1);
   if (!info.has_value()) return info.error();
   return MakeEntry(info->attr, ttl_);
 }

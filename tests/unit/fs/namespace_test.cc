@@ -115,10 +115,36 @@ TEST_F(NamespaceTest, MkDirRmDirWithExactErrnos) {
   EXPECT_EQ(Errno(fs_->RmDir(kRootIno, "w")), ENOTEMPTY);
 }
 
+// A directory this mount just created is known to be empty: looking up
+// the names about to be created in it costs no request, and the first
+// create makes its listing come from S3 again.
+TEST_F(NamespaceTest, NewDirectoryAnswersLookupsWithoutRequests) {
+  Mount();
+  Result<Entry> dir = fs_->MkDir(kRootIno, "pkg", 0755, kCaller);
+  ASSERT_TRUE(dir.has_value());
+  fake_->ResetRequestCounts();
+  EXPECT_EQ(fs_->Lookup(dir->attr.ino, "pkg_1.0_all.deb").error().errno_value,
+            ENOENT);
+  EXPECT_EQ(ReadAll(dir->attr.ino, false).size(), 2u);  // "." and ".."
+  EXPECT_EQ(TotalRequests(), 0u);
+  Result<CreateReply> created = fs_->Create(dir->attr.ino, "pkg_1.0_all.deb",
+                                            0644, O_CREAT | O_WRONLY, kCaller);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_TRUE(fs_->Flush(created->open.fh).has_value());
+  fs_->Release(created->open.fh);
+  // Another host adds a file: this mount's listing after the create asks S3.
+  Put("pkg/other.deb", "x");
+  std::vector<std::string> names = Names(ReadAll(dir->attr.ino, false));
+  EXPECT_EQ(names, (std::vector<std::string>{".", "..", "other.deb",
+                                             "pkg_1.0_all.deb"}));
+}
+
 TEST_F(NamespaceTest, DirectoryModeAndOwnerLiveOnTheMarker) {
   Put("s3fs-dir/", "",
-      {{"mode", std::to_string(S_IFDIR | 0750)}, {"uid", "1234"},
-       {"gid", "5678"}, {"mtime", "1500000000"}});
+      {{"mode", std::to_string(S_IFDIR | 0750)},
+       {"uid", "1234"},
+       {"gid", "5678"},
+       {"mtime", "1500000000"}});
   Put("s3fs-dir/x", "x");
   Mount();
   Result<Entry> dir = LookupPath("s3fs-dir");
@@ -147,9 +173,8 @@ TEST_F(NamespaceTest, SymlinkIsAnS3fsCompatibleObject) {
   fake_->ResetRequestCounts();
   EXPECT_EQ(fs_->ReadLink(link->attr.ino).value(), "../pool/x");
   EXPECT_EQ(TotalRequests(), 0u) << "target known from the write";
-  EXPECT_EQ(
-      fs_->SymLink("y", kRootIno, "latest", kCaller).error().errno_value,
-      EEXIST);
+  EXPECT_EQ(fs_->SymLink("y", kRootIno, "latest", kCaller).error().errno_value,
+            EEXIST);
 }
 
 TEST_F(NamespaceTest, RenameFileCarriesMetadataAndReplacesAtomically) {
@@ -190,8 +215,7 @@ TEST_F(NamespaceTest, RenameFileCarriesMetadataAndReplacesAtomically) {
   // Type mismatches and missing sources.
   Put("dir/x");
   EXPECT_EQ(Errno(fs_->Rename(dists, "Release", kRootIno, "dir", 0)), EISDIR);
-  EXPECT_EQ(Errno(fs_->Rename(kRootIno, "dir", dists, "Release", 0)),
-            ENOTDIR);
+  EXPECT_EQ(Errno(fs_->Rename(kRootIno, "dir", dists, "Release", 0)), ENOTDIR);
   EXPECT_EQ(Errno(fs_->Rename(dists, "nope", dists, "x", 0)), ENOENT);
 }
 
@@ -218,8 +242,7 @@ TEST_F(NamespaceTest, RenameDirectoryMovesEveryKey) {
   Mount();
   const Ino a = InoOf("a");
   InoOf("a/sub/y");
-  EXPECT_EQ(Errno(fs_->Rename(kRootIno, "a", kRootIno, "b",
-                              RENAME_NOREPLACE)),
+  EXPECT_EQ(Errno(fs_->Rename(kRootIno, "a", kRootIno, "b", RENAME_NOREPLACE)),
             EEXIST);
   ASSERT_TRUE(fs_->Rename(kRootIno, "a", kRootIno, "b", 0).ok());
   EXPECT_EQ(fake_->BodyForTest("b/x").value_or(""), "1");
