@@ -38,7 +38,8 @@ InodeInfo InodeTable::InfoOf(const Record& r) {
   info.type = r.type;
   info.etag = r.etag.str();
   info.last_modified = r.last_modified;
-  info.validated_at = FromTicks(r.validated_ns);
+  // An expired record reports an age beyond any TTL.
+  info.validated_at = r.expired ? SteadyTime{} : FromTicks(r.validated_ns);
   info.stale = !r.bound && r.ino != kRootIno;
   Attr& a = info.attr;
   a.ino = r.ino;
@@ -77,7 +78,9 @@ InodeTable::LookupFresh(Ino parent, std::string_view name, SteadyTime now,
   std::lock_guard lock(mu_);
   Record* r = FindBound(parent, name);
   if (r == nullptr) return std::nullopt;
-  auto age = now - FromTicks(r->validated_ns);
+  // Expired (coherent expiry): as old as the clock (stale-if-error may
+  // still ask with a ttl that long).
+  auto age = now - (r->expired ? SteadyTime{} : FromTicks(r->validated_ns));
   if (age >= ttl) return std::nullopt;
   ++r->nlookup;
   auto remaining =
@@ -124,7 +127,10 @@ Result<InodeInfo> InodeTable::Bind(Ino parent, std::string_view name,
   Record* r = FindBound(parent, name);
   const int64_t observed = ToTicks(obs.observed_at);
   if (r != nullptr && SameObject(*r, obs)) {
-    if (observed > r->validated_ns) r->validated_ns = observed;
+    if (observed > r->validated_ns) {
+      r->validated_ns = observed;
+      r->expired = false;
+    }
     if (r->type == FileType::kDirectory && obs.dir_mtime_known) {
       r->mtime_sec = obs.attr.mtime.tv_sec;
     }
@@ -238,20 +244,19 @@ void InodeTable::MarkValidated(Ino ino, SteadyTime when) {
   std::lock_guard lock(mu_);
   auto it = records_.find(ino);
   if (it == records_.end()) return;
+  if (ToTicks(when) >= it->second.validated_ns) it->second.expired = false;
   it->second.validated_ns = std::max(it->second.validated_ns, ToTicks(when));
 }
 
 std::vector<EntryRef> InodeTable::ExpireFilesValidatedBefore(
     SteadyTime cutoff) {
-  // validated_ns of an inode expired this way: older than any TTL.
-  constexpr int64_t kExpired = 1;
   const int64_t cut = ToTicks(cutoff);
   std::vector<EntryRef> known;
   std::lock_guard lock(mu_);
   for (auto& [ino, r] : records_) {
     if (!r.bound || r.type == FileType::kDirectory) continue;
-    if (r.validated_ns <= kExpired || r.validated_ns >= cut) continue;
-    r.validated_ns = kExpired;
+    if (r.expired || r.validated_ns >= cut) continue;
+    r.expired = true;
     if (r.nlookup > 0)
       known.push_back(EntryRef{r.parent, std::string(r.name.view())});
   }
@@ -291,6 +296,7 @@ void InodeTable::SetVersion(Record& r, const Observation& obs) {
     r.etag = CompactEtag(obs.etag);
     r.last_modified = obs.last_modified;
   }
+  if (ToTicks(obs.observed_at) >= r.validated_ns) r.expired = false;
   r.validated_ns = std::max(r.validated_ns, ToTicks(obs.observed_at));
 }
 

@@ -156,6 +156,10 @@ class InodeTable {
     uint32_t child_refs = 0;  // records whose parent is this one
     FileType type = FileType::kRegular;
     bool bound = false;
+    // Coherent expiry: not fresh whatever validated_ns says, until a newer
+    // observation validates it. validated_ns keeps its value, so an
+    // observation older than it (a listing snapshot) still cannot replace it.
+    bool expired = false;
   };
   struct DentryKey {
     Ino parent;

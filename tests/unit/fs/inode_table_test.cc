@@ -40,6 +40,35 @@ const SteadyTime kT0 = SteadyTime(std::chrono::hours(1));
 const std::string kEtagA = "0123456789abcdef0123456789abcdef";
 const std::string kEtagB = "fedcba9876543210fedcba9876543210";
 
+// Coherent expiry makes a record not fresh, but an observation older than
+// its last validation (a listing snapshot from before a chmod's self-copy)
+// still cannot replace it; a newer one revalidates it.
+TEST(InodeTableTest, ExpiredRecordKeepsItsOrderAgainstOlderObservations) {
+  InodeTable table(Attr{});
+  Observation v2 = FileObs(kEtagA, 1, 200, kT0 + seconds(10));
+  v2.attr.mode = S_IFREG | 0755;
+  InodeInfo a = table.Bind(kRootIno, "f", v2, 1).value();
+  std::vector<EntryRef> known =
+      table.ExpireFilesValidatedBefore(kT0 + seconds(20));
+  ASSERT_EQ(known.size(), 1u);
+  EXPECT_EQ(known[0].name, "f");
+  EXPECT_TRUE(table.ExpireFilesValidatedBefore(kT0 + seconds(21)).empty());
+  EXPECT_FALSE(
+      table.LookupFresh(kRootIno, "f", kT0 + seconds(21), seconds(30)));
+  // The older snapshot (the version before, seen at t=5) is ignored.
+  InodeInfo old =
+      table.Bind(kRootIno, "f", FileObs(kEtagA, 1, 199, kT0 + seconds(5)), 0)
+          .value();
+  EXPECT_EQ(old.ino, a.ino);
+  EXPECT_EQ(old.attr.mode, S_IFREG | 0755u);
+  EXPECT_FALSE(
+      table.LookupFresh(kRootIno, "f", kT0 + seconds(22), seconds(30)));
+  // A newer observation of the same version revalidates it.
+  table.Bind(kRootIno, "f", FileObs(kEtagA, 1, 200, kT0 + seconds(25)), 0)
+      .value();
+  EXPECT_TRUE(table.LookupFresh(kRootIno, "f", kT0 + seconds(26), seconds(30)));
+}
+
 TEST(InodeTableTest, BindReusesSameVersionAndReplacesOthers) {
   InodeTable table(Attr{});
   InodeInfo a =
