@@ -438,6 +438,11 @@ void Filesystem::ReleaseWriteHandle(uint64_t fh) {
   std::shared_ptr<OpenFile> last;
   std::shared_ptr<WriteHandle> handle = writes_.Remove(fh, &last);
   if (!handle) return;
+  // Unpinned together with the removal: an OPEN racing this RELEASE (close
+  // then reopen) counts other open handles as OpenCount - HandleCount, and a
+  // pin without its handle would make it think a reader has the inode and
+  // choose direct I/O (then mmap fails with ENODEV).
+  inodes_.Unpin(handle->file->ino);
   if (last) {
     std::lock_guard lock(last->mu);
     // Pages an mmap dirtied after the last FLUSH arrive as WRITEs before
@@ -453,7 +458,6 @@ void Filesystem::ReleaseWriteHandle(uint64_t fh) {
     }
     last->pending->Abort();
   }
-  inodes_.Unpin(handle->file->ino);
   DropPreservedIfUnused(handle->file->ino);
 }
 
