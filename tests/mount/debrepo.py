@@ -11,12 +11,7 @@ import shutil
 import subprocess
 import tempfile
 
-
-def run(cmd, env=None, cwd=None, timeout=600):
-    p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, "%s exited with %d:\n%s%s" % (
-        " ".join(map(str, cmd)), p.returncode, p.stdout[-3000:], p.stderr[-3000:])
-    return p.stdout + p.stderr
+from tools import run  # noqa: F401 (debrepo.run for callers)
 
 
 def make_deb(workdir, name, version, payload_bytes=0):

@@ -25,14 +25,13 @@ import os
 import re
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from conftest import sha256
 from debrepo import AptClient, Reprepro, SigningKey, make_deb
 from test_cache import requests as s3_requests, unmount
+from tools import fetch, read_bytes as read
 
 MIB = 1 << 20
 CODENAME = "bookworm"
@@ -43,20 +42,6 @@ def signing_key():
     key = SigningKey()
     yield key
     key.close()
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def fetch(url, headers=None):
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
 def s3_keys(s3, key_prefix):

@@ -28,14 +28,12 @@ served by it.
 import hashlib
 import os
 import re
-import shutil
 import socket
-import subprocess
-import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
 
 import pytest
+from tools import fetch, need, read_bytes, run
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -43,28 +41,6 @@ DEBIAN_REPO = "/usr/share/maven-repo"
 DEPLOY = "org.apache.maven.plugins:maven-deploy-plugin:3.0.0"
 DEPENDENCY = "org.apache.maven.plugins:maven-dependency-plugin:3.5.0"
 ARTIFACT = "lib"
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail("%s is not installed (scripts/packages.txt lists it)" % tool)
-
-
-def run(cmd, env=None, cwd=None, timeout=300):
-    p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, "%s exited with %d:\n%s%s" % (
-        " ".join(map(str, cmd)), p.returncode, p.stdout[-4000:], p.stderr[-3000:])
-    return p.stdout + p.stderr
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return r.status, dict(r.headers), r.read()
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,8 @@ every downloaded file is byte-identical to the one built.
 import hashlib
 import os
 import re
-import shutil
-import subprocess
-import urllib.request
 
-import pytest
+from tools import fetch, need, read_bytes, run
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -34,30 +31,8 @@ PROJECT = "Repofs_Demo.pkg"
 NORMALIZED = "repofs-demo-pkg"
 
 
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail("%s is not installed (scripts/packages.txt lists it)" % tool)
-
-
-def run(cmd, env=None, cwd=None, timeout=300):
-    p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, "%s exited with %d:\n%s%s" % (
-        " ".join(map(str, cmd)), p.returncode, p.stdout[-3000:], p.stderr[-3000:])
-    return p.stdout + p.stderr
-
-
 def pep503(name):
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return r.status, dict(r.headers), r.read()
 
 
 def pip_env():

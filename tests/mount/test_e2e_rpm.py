@@ -28,33 +28,14 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import urllib.request
 import xml.etree.ElementTree as ET
 
-import pytest
+from tools import fetch, need, read_bytes, run
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "examples")
 REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail("%s is not installed (scripts/packages.txt lists it)" % tool)
-
-
-def run(cmd, env=None, timeout=300):
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, "%s exited with %d:\n%s%s" % (
-        " ".join(map(str, cmd)), p.returncode, p.stdout[-3000:], p.stderr[-3000:])
-    return p.stdout + p.stderr
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return r.status, dict(r.headers), r.read()
 
 
 def build_rpm(workdir, name, version, payload_bytes=200_000):
@@ -110,11 +91,6 @@ class Dnf:
              "--repofrompath=t," + self.baseurl, "--repo=t", "--setopt=t.gpgcheck=0",
              "--refresh", "download", "--destdir", destdir, spec])
         return sorted(glob.glob(os.path.join(destdir, "*.rpm")))
-
-
-def read_bytes(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def check_served_repodata(base_url):

@@ -12,25 +12,13 @@ import os
 import shutil
 import subprocess
 
-import pytest
 
 import debrepo
 from conftest import free_port
+from tools import need, run
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "examples")
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail("%s is not installed (add it to scripts/packages.txt)" % tool)
-
-
-def run(cmd, env=None, cwd=None):
-    p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, "%s exited with %d:\n%s%s" % (
-        cmd, p.returncode, p.stdout[-3000:], p.stderr[-3000:])
-    return p.stdout
 
 
 def test_nginx_server_blocks_pass_nginx_t(tmp_path):

@@ -1,20 +1,9 @@
 """nginx (WORKFLOWS.md settings) serving a repofs mount: byte-exact bodies,
 Range -> 206, If-Modified-Since -> 304, autoindex."""
-import os
 import random
-import urllib.request
-import urllib.error
 
 from conftest import sha256
-
-
-def fetch(url, headers=None):
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+from tools import fetch
 
 
 def test_nginx_serves_mount(s3, prefix, mount_factory, nginx_factory):
