@@ -44,11 +44,7 @@ void MemoryMetadataStore::Put(const VersionKey& version,
   // Overwrites: a self-copy (chmod) within the same second as the previous
   // version keeps ETag and LastModified, so the last writer's word wins.
   if (!meta_.insert_or_assign(d, meta).second) return;
-  meta_order_.push_back(d);
-  while (meta_.size() > max_versions_ && !meta_order_.empty()) {
-    meta_.erase(meta_order_.front());
-    meta_order_.pop_front();
-  }
+  AppendBounded(meta_, meta_order_, d, max_versions_);
 }
 
 std::optional<std::string> MemoryMetadataStore::GetSymlinkTarget(
@@ -65,11 +61,7 @@ void MemoryMetadataStore::PutSymlinkTarget(const VersionKey& version,
   Digest d = DigestOf(version);
   std::lock_guard lock(mu_);
   if (!targets_.emplace(d, std::string(target)).second) return;
-  target_order_.push_back(d);
-  while (targets_.size() > kMaxTargets && !target_order_.empty()) {
-    targets_.erase(target_order_.front());
-    target_order_.pop_front();
-  }
+  AppendBounded(targets_, target_order_, d, kMaxTargets);
 }
 
 bool MemoryMetadataStore::WasDirectory(std::string_view key) {
@@ -81,12 +73,8 @@ bool MemoryMetadataStore::WasDirectory(std::string_view key) {
 void MemoryMetadataStore::NoteDirectory(std::string_view key) {
   Digest d = DigestOf(VersionKey{key, "/", -1});
   std::lock_guard lock(mu_);
-  if (!dirs_.emplace(d, true).second) return;
-  dir_order_.push_back(d);
-  while (dirs_.size() > max_versions_ && !dir_order_.empty()) {
-    dirs_.erase(dir_order_.front());
-    dir_order_.pop_front();
-  }
+  if (!dirs_.insert(d).second) return;
+  AppendBounded(dirs_, dir_order_, d, max_versions_);
 }
 
 size_t MemoryMetadataStore::size() const {

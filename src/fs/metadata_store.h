@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fs/attr_mapping.h"
 
@@ -77,6 +78,17 @@ class MemoryMetadataStore final : public MetadataStore {
     size_t operator()(const Digest& d) const { return d.lo ^ (d.hi * 31); }
   };
   static Digest DigestOf(const VersionKey& version);
+  // Records `d` (just inserted into `entries`) in insertion order and drops
+  // the oldest entries beyond `max`.
+  template <typename Container>
+  static void AppendBounded(Container& entries, std::deque<Digest>& order,
+                            const Digest& d, size_t max) {
+    order.push_back(d);
+    while (entries.size() > max && !order.empty()) {
+      entries.erase(order.front());
+      order.pop_front();
+    }
+  }
 
   const size_t max_versions_;
   // Leaf lock: never held while calling out.
@@ -84,10 +96,10 @@ class MemoryMetadataStore final : public MetadataStore {
   std::unordered_map<Digest, PosixMeta, DigestHash> meta_;  // GUARDED_BY(mu_)
   std::deque<Digest> meta_order_;                           // GUARDED_BY(mu_)
   std::unordered_map<Digest, std::string, DigestHash>
-      targets_;                                        // GUARDED_BY(mu_)
-  std::deque<Digest> target_order_;                    // GUARDED_BY(mu_)
-  std::unordered_map<Digest, bool, DigestHash> dirs_;  // GUARDED_BY(mu_)
-  std::deque<Digest> dir_order_;                       // GUARDED_BY(mu_)
+      targets_;                                  // GUARDED_BY(mu_)
+  std::deque<Digest> target_order_;              // GUARDED_BY(mu_)
+  std::unordered_set<Digest, DigestHash> dirs_;  // GUARDED_BY(mu_)
+  std::deque<Digest> dir_order_;                 // GUARDED_BY(mu_)
 };
 
 }  // namespace repofs::fs
