@@ -27,7 +27,8 @@ bool ValidBlockSize(uint64_t b) {
   return b >= 4096 && b <= (64ull << 20) && (b & (b - 1)) == 0;
 }
 
-// pread until `length` bytes or EOF/error; returns the bytes read.
+}  // namespace
+
 uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset) {
   uint64_t done = 0;
   while (done < length) {
@@ -39,6 +40,8 @@ uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset) {
   }
   return done;
 }
+
+namespace {
 
 bool PwriteFull(int fd, std::string_view bytes, uint64_t offset) {
   uint64_t done = 0;
@@ -56,6 +59,7 @@ bool PwriteFull(int fd, std::string_view bytes, uint64_t offset) {
 
 BlockCache::BlockCache(const CacheOptions& options)
     : options_(options),
+      boot_id_(options.boot_id.empty() ? BootId() : options.boot_id),
       files_(options.dir + "/data", options.max_open_files),
       env_(nullptr, &CloseEnv),
       last_flush_(std::chrono::steady_clock::now()) {}
@@ -93,6 +97,10 @@ Result<std::unique_ptr<BlockCache>> BlockCache::Open(
     if (Status s = cache->CheckSchemaLocked(); !s) return s.error();
   }
   if (Status s = cache->Repair(); !s) return s.error();
+  {
+    std::lock_guard writer(cache->writer_mu_);
+    if (Status s = cache->LoadStampsLocked(); !s) return s.error();
+  }
   return cache;
 }
 
@@ -101,6 +109,7 @@ BlockCache::~BlockCache() {
     std::lock_guard writer(writer_mu_);
     CommitPendingLocked();
     FlushLocked();
+    WriteStampsLocked();
     MarkCleanShutdown();
   }
 }
@@ -184,6 +193,7 @@ std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
       pin ? files_.Open(id, false) : Result<SharedFd>(Error{EIO, "bad length"});
   bool bad = !fd;
   const uint64_t block_offset = block_no * options_.block_size;
+  if (!bad && !verified) verified = TrustByStamp(id);
   if (!bad && !verified) {
     // First use in this process: read the whole block once and check it,
     // straight into the caller's buffer when the slice is the whole block.

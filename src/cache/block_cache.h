@@ -31,7 +31,21 @@
 // entry is committed, so a crash leaves at most orphan data, removed at the
 // next Open. Data files are never fsynced: a block whose bytes did not reach
 // the disk fails its checksum, which every block gets the first time this
-// process returns it.
+// process returns it -- unless a verification stamp vouches for it:
+//
+// Verification stamps: at a clean close, each version all of whose indexed
+// blocks were checked in this process gets a stamp in the info DB: the boot
+// id and its data file's inode number, size, mtime and ctime (ns), and its
+// block count. Open loads and deletes every stamp, so a crash leaves none;
+// the ones a process did not need are written back at its clean close while
+// their file is unchanged. The first use of a block of a stamped version
+// compares the stamp with the index and an fstat of the data file; if all
+// agree, no byte of the file changed since the stamp (a write, truncation or
+// punched hole moves ctime; a reboot changes the boot id, and with it pages
+// that never reached the disk are caught), and the version's blocks count as
+// checked without reading them. Otherwise they are checked on first use as
+// always. So a remount reads a cached file at the speed of its data file
+// (and FUSE passthrough can hand the file to the kernel, see OpenWhole).
 //
 // LMDB schema (kSchemaVersion = 1; big-endian integers in keys, so that
 // LMDB's byte order is numeric order; little-endian in values):
@@ -43,6 +57,8 @@
 //                                          u64 bytes, key bytes (for humans)
 //   blocks   vid[16] . be64 block_no       u32 length, u32 crc32c,
 //                                          u64 access seq
+//   info     "stamp" vid[16]               u64 ino, u64 size, u64 mtime ns,
+//                                          u64 ctime ns, u64 blocks, boot id
 //   meta     caller id (1..400 bytes)      u64 access seq, blob
 //   lru      be64 access seq               'b' vid[16] be64 block_no
 //                                          | 'm' meta id
@@ -95,6 +111,9 @@ struct CacheOptions {
   // Free bytes of the filesystem holding `dir`; null = statvfs. Injected by
   // tests; nullopt = unknown (the floor is then not enforced).
   std::function<std::optional<uint64_t>(const std::string& dir)> free_space;
+  // The boot id stamps are made and checked with; "" = this boot's
+  // (/proc/sys/kernel/random/boot_id). Tests inject others.
+  std::string boot_id;
 };
 
 // The identity of one immutable object version; `size` bounds the blocks
@@ -114,6 +133,17 @@ struct BlockRef {
   uint64_t file_offset = 0;
   uint64_t length = 0;
   std::shared_ptr<void> pin;  // releases the pin when the last copy goes
+  int raw_fd() const { return fd->get(); }
+};
+
+// A whole object version in the cache (OpenWhole): every block present and
+// checked, in `fd`, the version's data file (file offset == object offset,
+// file size == object size), so the kernel may read the file itself (FUSE
+// passthrough). While a WholeFile lives every block of the version is
+// pinned: eviction skips them and punches no hole under a reader.
+struct WholeFile {
+  SharedFd fd;
+  std::shared_ptr<void> pin;
   int raw_fd() const { return fd->get(); }
 };
 
@@ -183,6 +213,13 @@ class BlockCache {
   bool ReadRange(const VersionRef& version, uint64_t offset, uint64_t length,
                  char* out);
 
+  // The whole of `version` (size > 0) when every block is cached and known
+  // good in this process (checked on an earlier use, or vouched for by the
+  // stamp of the last clean close), else nullopt. Never reads block data,
+  // so an unchecked version is a plain nullopt (reads check it block by
+  // block). Counts a hit and an access per block.
+  std::optional<WholeFile> OpenWhole(const VersionRef& version);
+
   // Stores block `block_no` (bytes.size() must be the block's length:
   // block_size, or the remainder for the last block). Best effort: errors
   // are logged (rate-limited) and counted, never returned. Returns after
@@ -247,6 +284,18 @@ class BlockCache {
                                          uint64_t block_no, const Slice* read,
                                          bool count);
   std::shared_ptr<void> PinBlock(const BlockTag& tag, bool* verified);
+  // Verification stamps (see the top of this file).
+  struct Stamp {
+    uint64_t ino = 0, size = 0, mtime_ns = 0, ctime_ns = 0, blocks = 0;
+    std::string boot;
+  };
+  static std::string StampKey(const VersionId& id);
+  static std::string EncodeStamp(const Stamp& stamp);
+  Status LoadStampsLocked();
+  void WriteStampsLocked();
+  // Consumes `id`'s stamp; true (and the version's indexed blocks marked
+  // verified) when it still matches the index and the data file.
+  bool TrustByStamp(const VersionId& id);
   void MarkVerified(const BlockTag& tag);
   // Drops block_no of id if its index entry still has access seq `seq`
   // (kAnySeq: whatever it has); counts it in dropped_bad. True if dropped.
@@ -283,6 +332,7 @@ class BlockCache {
   void PublishTotals();
 
   const CacheOptions options_;
+  const std::string boot_id_;
   UniqueFd lock_fd_;
   DataFiles files_;
   std::unique_ptr<MDB_env, void (*)(MDB_env*)> env_;
@@ -311,6 +361,7 @@ class BlockCache {
   std::unordered_set<BlockTag, BlockTagHash> verified_;  // GUARDED_BY(mem_mu_)
   std::unordered_map<BlockTag, uint32_t, BlockTagHash> pins_;  // GUARDED_BY
   std::unordered_set<BlockTag, BlockTagHash> doomed_;   // GUARDED_BY(mem_mu_)
+  std::unordered_map<VersionId, Stamp, VersionIdHash> stamps_;  // GUARDED_BY
   std::vector<Touch> touches_;                          // GUARDED_BY(mem_mu_)
   uint64_t unflushed_hits_ = 0, unflushed_misses_ = 0;  // GUARDED_BY(mem_mu_)
   std::chrono::steady_clock::time_point last_flush_;    // GUARDED_BY(mem_mu_)

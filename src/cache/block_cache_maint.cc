@@ -25,6 +25,8 @@ std::string U64Value(uint64_t v) {
   return out;
 }
 
+}  // namespace
+
 std::string BootId() {
   std::string id;
   if (FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r")) {
@@ -35,6 +37,8 @@ std::string BootId() {
   while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   return id;
 }
+
+namespace {
 
 Status WriteStateFile(const std::string& path, const std::string& text) {
   UniqueFd fd(
@@ -312,6 +316,7 @@ void BlockCache::ResetIndexLocked() {
   {
     std::lock_guard lock(mem_mu_);
     verified_.clear();
+    stamps_.clear();
     touches_.clear();
   }
   Status s = OpenEnv();
@@ -396,6 +401,7 @@ Status BlockCache::Clear() {
   files_.RemoveAll();
   std::lock_guard lock(mem_mu_);
   verified_.clear();
+  stamps_.clear();
   return OkStatus();
 }
 

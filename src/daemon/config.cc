@@ -184,6 +184,8 @@ const std::map<std::string, Handler>& Handlers() {
       {"no_cache", Flag([](Config* c) { c->cache.enabled = false; })},
       {"stale_if_error", Flag([](Config* c) { c->fs.stale_if_error = true; })},
       {"no_stale_if_error", Flag([](Config* c) { c->fs.stale_if_error = false; })},
+      {"passthrough", Flag([](Config* c) { c->passthrough = true; })},
+      {"no_passthrough", Flag([](Config* c) { c->passthrough = false; })},
       {"upload_part_size", [](const std::string& v, Config* c) -> Status {
          auto size = ParseSize(v);
          if (!size || *size < (5ull << 20) || *size > (5ull << 30)) {

@@ -46,6 +46,7 @@ struct Config {
 
   bool allow_other = false;
   bool default_permissions = false;
+  bool passthrough = true;     // FUSE passthrough of whole cached files
   int fuse_threads = 16;       // max FUSE worker threads
   int transfer_threads = 32;   // S3 transfer worker threads
   std::string fsname;          // shown in /proc/mounts

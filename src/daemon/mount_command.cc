@@ -101,6 +101,15 @@ void LogRequestCounts(const ObjectClient& client) {
   REPOFS_LOG(kInfo) << line;
 }
 
+// The same for the kernel's requests (by kind: open, read, ...).
+void LogFuseCounts(const fuse::FuseServer& server) {
+  std::string line = "FUSE requests:";
+  for (const auto& [operation, count] : server.RequestCounts()) {
+    if (count > 0) line += " " + operation + "=" + std::to_string(count);
+  }
+  REPOFS_LOG(kInfo) << line;
+}
+
 }  // namespace
 
 int RunMount(Config config) {
@@ -118,6 +127,7 @@ int RunMount(Config config) {
   mount_options.default_permissions = config.default_permissions;
   mount_options.read_only = config.fs.read_only;
   mount_options.debug = config.debug;
+  mount_options.passthrough = config.passthrough && config.cache.enabled;
   mount_options.max_threads = config.fuse_threads;
   auto server = fuse::FuseServer::Mount(mount_options);
   if (!server) return Fail(server.error().message);
@@ -174,6 +184,7 @@ int RunMount(Config config) {
   if (background) background->Ready();
   int status = (*server)->Run(filesystem);
   LogRequestCounts(*stack->client);
+  LogFuseCounts(**server);
   if (cache->cache) cache->cache->Flush();
   if (!staging_created.empty() && !cache->cache) rmdir(staging_created.c_str());
   REPOFS_LOG(kInfo) << "unmounted " << config.mountpoint;

@@ -57,6 +57,7 @@
 #include "fs/inode_table.h"
 #include "fs/metadata_store.h"
 #include "fs/negative_cache.h"
+#include "fs/passthrough_inodes.h"
 #include "fs/stale_memory.h"
 #include "fs/types.h"
 #include "fs/write_files.h"
@@ -131,8 +132,18 @@ class Filesystem {
   // Read-only opens only (EROFS otherwise). Pins the version known now,
   // revalidating with a HEAD when older than metadata_ttl; ESTALE when the
   // object at the inode's path is now another version or gone (the kernel
-  // then redoes the lookup). EISDIR for directories.
+  // then redoes the lookup). EISDIR for directories. With passthrough
+  // backings enabled (SetPassthroughBackings), a read-only open of a version
+  // the block cache holds whole and checked is a passthrough handle
+  // (OpenReply::backing_id; fs/passthrough_inodes.h).
   Result<OpenReply> Open(Ino ino, int flags);
+  // The kernel side of FUSE passthrough (owned by fuse/, outlives this);
+  // set before serving. Null: no passthrough.
+  void SetPassthroughBackings(PassthroughBackings* backings) {
+    passthrough_.SetBackings(backings);
+  }
+  // Inodes read through passthrough now (tests, metrics).
+  size_t passthrough_inodes() const { return passthrough_.active(); }
   // Exactly min(size, file_size - offset) bytes or an error (EIO when the
   // pinned version is gone); EBADF for an unknown handle.
   Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* out);
@@ -373,6 +384,7 @@ class Filesystem {
   std::time_t covered_until_ = 0;   // GUARDED_BY(coherence_mu_), wall s
   uint64_t coherent_expiries_ = 0;  // GUARDED_BY(coherence_mu_)
   HandleTable<FileHandle> files_;
+  PassthroughInodes passthrough_;  // read handles the kernel reads itself
   InodeReaders inode_readers_;  // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;
   // Write path. The upload pool outlives the pending objects that use it.

@@ -98,8 +98,18 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
   auto handle =
       std::make_shared<FileHandle>(ino, key, info->etag, info->attr.size);
   OpenReply reply;
-  reply.fh = files_.Add(std::move(handle));
   reply.keep_cache = true;  // inode == version: cached pages are never stale
+  if (cached_ && passthrough_.enabled()) {
+    const cache::VersionRef version{key, info->etag, info->attr.size};
+    reply.backing_id = passthrough_.Acquire(
+        ino, key, now, [&] { return inodes_.OpenCount(ino); },
+        [&] { return cached_->cache().OpenWhole(version); });
+    if (reply.backing_id) {
+      handle->set_passthrough();
+      reply.keep_cache = false;  // the kernel refuses it with passthrough
+    }
+  }
+  reply.fh = files_.Add(std::move(handle));
   return reply;
 }
 
@@ -191,6 +201,7 @@ void Filesystem::Release(uint64_t fh) {
   if (IsWriteHandle(fh)) return ReleaseWriteHandle(fh);
   std::shared_ptr<FileHandle> handle = files_.Remove(fh);
   if (!handle) return;
+  if (handle->passthrough()) passthrough_.Release(handle->ino());
   inodes_.Unpin(handle->ino());
   DropPreservedIfUnused(handle->ino());
 }

@@ -270,6 +270,13 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
   if (info->type == FileType::kDirectory) {
     return fail(Error{EISDIR, "is a directory"});
   }
+  // The kernel reads this inode through a passthrough backing file and
+  // refuses any other open of it: its readers keep it, and the writer's
+  // retry finds the same version under a new inode (passthrough_inodes.h).
+  if (passthrough_.DetachForWriter(ino, KeyOf("", path), clock_.SteadyNow())) {
+    inodes_.MarkStale(ino);
+    return fail(Error{ESTALE, "'" + path + "' is read through passthrough"});
+  }
   std::shared_ptr<OpenFile> file = writes_.Find(ino);
   if (!file) {
     const std::string key = KeyOf("", path);

@@ -39,6 +39,10 @@ class FileHandle {
   uint64_t size() const { return size_; }
   Kind kind() const { return Kind::kRead; }
   bool dirty() const { return false; }
+  // Read by the kernel from a backing file (FUSE passthrough); set before
+  // the handle is published in the handle table.
+  bool passthrough() const { return passthrough_; }
+  void set_passthrough() { passthrough_ = true; }
 
   // The reader pinned to this handle's version, created on first use.
   prefetch::ObjectReader& Reader(prefetch::ReadaheadContext& context);
@@ -48,6 +52,7 @@ class FileHandle {
   const std::string key_;
   const std::string etag_;
   const uint64_t size_;
+  bool passthrough_ = false;
   std::once_flag reader_once_;
   std::unique_ptr<prefetch::ObjectReader>
       reader_;  // set once under reader_once_

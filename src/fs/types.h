@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <ctime>
 #include <string>
 
@@ -76,6 +77,9 @@ struct OpenReply {
   // own version), and whether close() must send FLUSH (writable handles).
   bool direct_io = false;
   bool needs_flush = false;
+  // FUSE passthrough: the kernel reads this handle from the backing file
+  // registered under this id (fs/passthrough_inodes.h) and sends no READ.
+  std::optional<int32_t> backing_id;
 };
 
 struct StatFsInfo {

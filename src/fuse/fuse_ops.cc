@@ -104,6 +104,14 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
   }
   conn->max_readahead = kMaxReadahead;
   NegotiateNoOpen(*context, conn);
+  if (context->passthrough) {
+    const bool no_open = context->no_open.load(std::memory_order_relaxed);
+    context->passthrough->Decide(!no_open);
+    REPOFS_LOG(kDebug) << "FUSE passthrough: kernel "
+                       << (context->passthrough->offered() ? "offers it"
+                                                           : "does not offer it")
+                       << (no_open ? "; off in no-open mode" : "");
+  }
   // O_TRUNC arrives with OPEN (no separate SETATTR): the truncation then
   // happens on the pending copy, and readers keep the committed version.
   if (!context->no_open.load(std::memory_order_relaxed)) {
@@ -203,8 +211,14 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
     // Read-only handle: nothing to flush at close(). Saves a FLUSH round
     // trip per nginx request (FOPEN_NOFLUSH). Writable handles commit there.
     fi->noflush = open->needs_flush ? 0 : 1;
-    if (fuse_reply_open(req, fi) == -ENOENT)
-      fs.Release(open->fh);  // interrupted
+    // A passthrough handle: the reply carries its backing id (the kernel
+    // then reads the cache file itself; fuse/passthrough.h).
+    if (open->backing_id) {
+      KernelPassthrough::SetNextOpenBacking(*open->backing_id);
+    }
+    const int rc = fuse_reply_open(req, fi);
+    KernelPassthrough::ClearNextOpenBacking();
+    if (rc == -ENOENT) fs.Release(open->fh);  // interrupted
     return 0;
   });
 }

@@ -22,9 +22,11 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "fs/filesystem.h"
+#include "fuse/passthrough.h"
 
 namespace repofs::fuse {
 
@@ -77,6 +79,9 @@ struct OpsContext {
   // OPEN/RELEASE again), FLUSH too (the kernel then stops sending it), and
   // READ arrives with fh 0 (Filesystem::ReadInode). Set in INIT.
   std::atomic<bool> no_open{false};
+  // FUSE passthrough (fuse/passthrough.h); null when not installed (the
+  // `no_passthrough` option, or an `ro` mount, which uses no-open mode).
+  std::unique_ptr<KernelPassthrough> passthrough;
 };
 
 // Largest kernel read-ahead we ask for (and largest READ with

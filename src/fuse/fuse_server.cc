@@ -119,6 +119,14 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(
                             "and allow_other permitted in /etc/fuse.conf?)"};
   }
   server->mounted_ = true;
+  if (options.passthrough && !options.read_only) {
+    auto passthrough = std::make_unique<KernelPassthrough>();
+    if (Status s = passthrough->Install(server->session_); !s) {
+      REPOFS_LOG(kWarning) << s.error().message;
+    } else {
+      server->context_->passthrough = std::move(passthrough);
+    }
+  }
   server->context_->bdi_read_ahead_path = BdiReadAheadPath(options.mountpoint);
   server->context_->read_only_mount = options.read_only;
   server->context_->session.store(server->session_, std::memory_order_release);
@@ -155,6 +163,7 @@ Status FuseServer::InstallSignalHandlers() {
 
 int FuseServer::Run(fs::Filesystem& fs) {
   context_->fs.store(&fs, std::memory_order_release);
+  fs.SetPassthroughBackings(context_->passthrough.get());
   // Coherent expiry's dentries reach the kernel from the notifier's thread.
   EntryNotifier notifier(session_);
   fs.SetEntryInvalidator([&notifier](std::vector<fs::EntryRef> e) {
@@ -174,6 +183,7 @@ int FuseServer::Run(fs::Filesystem& fs) {
   notifier.Stop();
   // No request runs any more; unmount before `fs` may go away.
   Unmount();
+  fs.SetPassthroughBackings(nullptr);
   context_->fs.store(nullptr, std::memory_order_release);
   if (rc < 0) {
     REPOFS_LOG(kError) << "FUSE loop failed: " << std::strerror(-rc);

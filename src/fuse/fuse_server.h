@@ -33,6 +33,9 @@ struct FuseMountOptions {
   bool default_permissions = false;
   bool read_only = false;
   bool debug = false;  // libfuse request tracing on stderr
+  // FUSE passthrough for files the block cache holds whole (rw mounts; ro
+  // mounts use no-open mode instead). Off: the `no_passthrough` option.
+  bool passthrough = true;
   int max_threads = 16;
 };
 

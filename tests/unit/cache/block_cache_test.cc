@@ -23,26 +23,11 @@ using testing::MakeObject;
 using testing::MustOpen;
 using testing::SmallOptions;
 using testing::TempDir;
+using testing::DataPath;
+using testing::FlipByte;
+using testing::InsertAll;
+using testing::ReadRef;
 using testing::TestObject;
-
-std::string DataPath(const std::string& cache_dir, const TestObject& obj) {
-  std::string hex = VersionId::Of(obj.key, obj.etag).Hex();
-  return cache_dir + "/data/" + hex.substr(0, 2) + "/" + hex;
-}
-
-std::string ReadRef(const BlockRef& ref) {
-  std::string out(ref.length, '\0');
-  EXPECT_EQ(pread(ref.raw_fd(), out.data(), out.size(),
-                  static_cast<off_t>(ref.file_offset)),
-            static_cast<ssize_t>(ref.length));
-  return out;
-}
-
-void InsertAll(BlockCache& cache, const TestObject& obj) {
-  uint64_t b = cache.block_size();
-  for (uint64_t n = 0; n * b < obj.body.size(); ++n)
-    cache.Insert(obj.ref(), n, obj.Block(n, b));
-}
 
 uint64_t DiskUsage(const std::string& dir) {
   uint64_t total = 0;
@@ -55,15 +40,6 @@ uint64_t DiskUsage(const std::string& dir) {
   return total;
 }
 
-void FlipByte(const std::string& path, off_t offset) {
-  int fd = open(path.c_str(), O_RDWR);
-  ASSERT_GE(fd, 0) << path;
-  char c = 0;
-  ASSERT_EQ(pread(fd, &c, 1, offset), 1);
-  c = static_cast<char>(c ^ 0x20);
-  ASSERT_EQ(pwrite(fd, &c, 1, offset), 1);
-  close(fd);
-}
 
 TEST(BlockCacheTest, RoundTripIncludingShortLastBlock) {
   TempDir tmp;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "cache/block_cache.h"
+#include "cache/version_id.h"
 
 namespace repofs::cache::testing {
 
@@ -85,6 +88,35 @@ struct TestObject {
 inline TestObject MakeObject(const std::string& key, uint64_t size,
                              uint64_t seed) {
   return TestObject{key, "etag-" + std::to_string(seed), Pattern(size, seed)};
+}
+
+inline std::string DataPath(const std::string& cache_dir, const TestObject& obj) {
+  std::string hex = VersionId::Of(obj.key, obj.etag).Hex();
+  return cache_dir + "/data/" + hex.substr(0, 2) + "/" + hex;
+}
+
+inline std::string ReadRef(const BlockRef& ref) {
+  std::string out(ref.length, '\0');
+  EXPECT_EQ(pread(ref.raw_fd(), out.data(), out.size(),
+                  static_cast<off_t>(ref.file_offset)),
+            static_cast<ssize_t>(ref.length));
+  return out;
+}
+
+inline void InsertAll(BlockCache& cache, const TestObject& obj) {
+  uint64_t b = cache.block_size();
+  for (uint64_t n = 0; n * b < obj.body.size(); ++n)
+    cache.Insert(obj.ref(), n, obj.Block(n, b));
+}
+
+inline void FlipByte(const std::string& path, off_t offset) {
+  int fd = open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0) << path;
+  char c = 0;
+  ASSERT_EQ(pread(fd, &c, 1, offset), 1);
+  c = static_cast<char>(c ^ 0x20);
+  ASSERT_EQ(pwrite(fd, &c, 1, offset), 1);
+  close(fd);
 }
 
 }  // namespace repofs::cache::testing
