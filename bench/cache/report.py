@@ -76,14 +76,18 @@ class Report(benchreport.Markdown):
                    "disk after drop_caches. Target >= 0.8x. Content compared with `cmp` after "
                    "each cached read. S3 requests from the daemon's unmount line. \"Same mount "
                    "again\": drop_caches and the same `dd` in that mount once more, when the "
-                   "daemon already knows the blocks' checksums are good (not part of the ratio).")
+                   "daemon already knows the blocks' checksums are good (not part of the ratio). "
+                   "READs: the FUSE READ requests that reached the daemon in that mount (both "
+                   "reads; 0 when the kernel read the cache file itself through FUSE passthrough).")
         self.table(["round", "local disk MiB/s", "cached MiB/s", "ratio",
-                    "same mount again (diagnostic)", "S3 requests of the cached mount"], "lrrrrl")
+                    "same mount again (diagnostic)", "READs", "S3 requests of the cached mount"],
+                   "lrrrrrl")
         for k in rs:
             self.out(row(k, fmt(num(self.get("seq", k, "local_mibs"))),
                          fmt(num(self.get("seq", k, "cache_mibs"))),
                          fmt(num(self.get("seq", k, "ratio")), 2, "x"),
                          fmt(num(self.get("seq", k, "reread_mibs"))),
+                         self.get("seq", k, "fuse_reads", "?"),
                          self.get("seq", k, "s3", self.get("seq", k, "status", "?"))))
         ratio = med(self.get("seq", k, "ratio") for k in rs)
         gets = [self.get("seq", k, "getobject", "?") for k in rs]
