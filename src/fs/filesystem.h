@@ -319,6 +319,11 @@ class Filesystem {
   // Write path helpers (filesystem_write*.cc, filesystem_namespace.cc,
   // filesystem_rename.cc).
   Result<OpenReply> OpenForWrite(Ino ino, int flags);
+  int64_t OtherReaders(Ino ino) const;
+  void SettleReleases(Ino ino);
+  // How long a write open waits for readers' RELEASEs in flight (50 ms).
+  static constexpr int kReleaseSettleSteps = 50;
+  static constexpr std::chrono::milliseconds kReleaseSettleStep{1};
   Result<OpenReply> OpenWhileWriting(Ino ino, std::shared_ptr<OpenFile> file);
   Result<size_t> ReadWriteHandle(uint64_t fh, uint64_t offset, size_t size,
                                  char* out);

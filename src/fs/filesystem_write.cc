@@ -259,6 +259,24 @@ Status Filesystem::CommitLocked(OpenFile& file) {
   return OkStatus();
 }
 
+// Open handles of `ino` other than writers' and the caller's own pin.
+int64_t Filesystem::OtherReaders(Ino ino) const {
+  return static_cast<int64_t>(inodes_.OpenCount(ino)) - 1 -
+         static_cast<int64_t>(writes_.HandleCount(ino));
+}
+
+// The kernel sends RELEASE asynchronously: a reader whose close() has
+// returned may still hold its pin when the next open arrives (fsx: verify
+// through an O_RDONLY open, close, reopen O_RDWR). Give such releases a
+// moment, so that the writer is not made direct I/O (where mmap fails with
+// ENODEV) or sent to a new inode for a reader that is already gone. A
+// reader that really is open costs the writer kReleaseSettle once.
+void Filesystem::SettleReleases(Ino ino) {
+  for (int i = 0; i < kReleaseSettleSteps && OtherReaders(ino) > 0; ++i) {
+    clock_.SleepFor(kReleaseSettleStep);
+  }
+}
+
 Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
   std::string path;
   std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
@@ -270,6 +288,7 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
   if (info->type == FileType::kDirectory) {
     return fail(Error{EISDIR, "is a directory"});
   }
+  SettleReleases(ino);
   // The kernel reads this inode through a passthrough backing file and
   // refuses any other open of it: its readers keep it, and the writer's
   // retry finds the same version under a new inode (passthrough_inodes.h).
@@ -301,8 +320,7 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
     file = writes_.Insert(std::move(fresh));
   }
   // Others read this inode through the page cache: bypass it (see top).
-  const int64_t others = static_cast<int64_t>(inodes_.OpenCount(ino)) - 1 -
-                         static_cast<int64_t>(writes_.HandleCount(ino));
+  const int64_t others = OtherReaders(ino);
   if (flags & O_TRUNC) {
     std::lock_guard lock(file->mu);
     if (Status st = file->pending->Truncate(0); !st.ok()) {
