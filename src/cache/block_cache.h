@@ -91,6 +91,7 @@
 #include "repofs/result.h"
 #include "util/handles.h"
 
+struct stat;
 struct MDB_env;  // from <lmdb.h>, which only cache/*.cc include
 
 namespace repofs::cache {
@@ -291,6 +292,7 @@ class BlockCache {
   };
   static std::string StampKey(const VersionId& id);
   static std::string EncodeStamp(const Stamp& stamp);
+  bool StampMatches(const Stamp& stamp, const struct stat& st) const;
   Status LoadStampsLocked();
   void WriteStampsLocked();
   // Consumes `id`'s stamp; true (and the version's indexed blocks marked

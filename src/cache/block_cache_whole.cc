@@ -20,6 +20,20 @@ uint64_t Nanos(const struct timespec& t) {
          static_cast<uint64_t>(t.tv_nsec);
 }
 
+}  // namespace
+
+// Whether `st` (of a version's data file) is the file `stamp` describes:
+// same boot, inode, size, mtime and ctime.
+bool BlockCache::StampMatches(const Stamp& stamp, const struct stat& st) const {
+  return stamp.boot == boot_id_ &&
+         static_cast<uint64_t>(st.st_ino) == stamp.ino &&
+         static_cast<uint64_t>(st.st_size) == stamp.size &&
+         Nanos(st.st_mtim) == stamp.mtime_ns &&
+         Nanos(st.st_ctim) == stamp.ctime_ns;
+}
+
+namespace {
+
 // The block numbers the index has for `id` (ascending), with their lengths.
 bool IndexedBlocks(const Txn& txn, unsigned dbi_blocks, const VersionId& id,
                    std::vector<std::pair<uint64_t, uint32_t>>* out) {
@@ -104,12 +118,9 @@ void BlockCache::WriteStampsLocked() {
         // unchanged (any change to it -- a new block, a hole -- moves ctime).
         for (const auto& [id, stamp] : unused) {
           struct stat st {};
-          if (checked.count(id.Prefix64()) != 0 || stamp.boot != boot_id_ ||
+          if (checked.count(id.Prefix64()) != 0 ||
               ::stat(files_.PathOf(id).c_str(), &st) != 0 ||
-              static_cast<uint64_t>(st.st_ino) != stamp.ino ||
-              static_cast<uint64_t>(st.st_size) != stamp.size ||
-              Nanos(st.st_mtim) != stamp.mtime_ns ||
-              Nanos(st.st_ctim) != stamp.ctime_ns) {
+              !StampMatches(stamp, st)) {
             continue;
           }
           if (int rc = txn.Put(dbi_info_, StampKey(id), EncodeStamp(stamp));
@@ -157,7 +168,7 @@ bool BlockCache::TrustByStamp(const VersionId& id) {
     stamp = std::move(it->second);
     stamps_.erase(it);
   }
-  if (stamp.boot != boot_id_) return false;
+  if (stamp.boot != boot_id_) return false;  // cheap check before the index
   // The index first, then the file: a block written after the stamp changed
   // the file's ctime before the fstat below can see it.
   std::vector<std::pair<uint64_t, uint32_t>> blocks;
@@ -169,11 +180,7 @@ bool BlockCache::TrustByStamp(const VersionId& id) {
   if (blocks.size() != stamp.blocks) return false;
   Result<SharedFd> fd = files_.Open(id, false);
   struct stat st {};
-  if (!fd || ::fstat((*fd)->get(), &st) != 0 ||
-      static_cast<uint64_t>(st.st_ino) != stamp.ino ||
-      static_cast<uint64_t>(st.st_size) != stamp.size ||
-      Nanos(st.st_mtim) != stamp.mtime_ns ||
-      Nanos(st.st_ctim) != stamp.ctime_ns) {
+  if (!fd || ::fstat((*fd)->get(), &st) != 0 || !StampMatches(stamp, st)) {
     return false;
   }
   std::lock_guard lock(mem_mu_);
