@@ -259,24 +259,6 @@ Status Filesystem::CommitLocked(OpenFile& file) {
   return OkStatus();
 }
 
-// Open handles of `ino` other than writers' and the caller's own pin.
-int64_t Filesystem::OtherReaders(Ino ino) const {
-  return static_cast<int64_t>(inodes_.OpenCount(ino)) - 1 -
-         static_cast<int64_t>(writes_.HandleCount(ino));
-}
-
-// The kernel sends RELEASE asynchronously: a reader whose close() has
-// returned may still hold its pin when the next open arrives (fsx: verify
-// through an O_RDONLY open, close, reopen O_RDWR). Give such releases a
-// moment, so that the writer is not made direct I/O (where mmap fails with
-// ENODEV) or sent to a new inode for a reader that is already gone. A
-// reader that really is open costs the writer kReleaseSettle once.
-void Filesystem::SettleReleases(Ino ino) {
-  for (int i = 0; i < kReleaseSettleSteps && OtherReaders(ino) > 0; ++i) {
-    clock_.SleepFor(kReleaseSettleStep);
-  }
-}
-
 Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
   std::string path;
   std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
