@@ -27,8 +27,7 @@ bool ValidBlockSize(uint64_t b) {
   return b >= 4096 && b <= (64ull << 20) && (b & (b - 1)) == 0;
 }
 
-}  // namespace
-
+// pread until `length` bytes or EOF/error; returns the bytes read.
 uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset) {
   uint64_t done = 0;
   while (done < length) {
@@ -40,8 +39,6 @@ uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset) {
   }
   return done;
 }
-
-namespace {
 
 bool PwriteFull(int fd, std::string_view bytes, uint64_t offset) {
   uint64_t done = 0;

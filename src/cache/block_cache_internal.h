@@ -64,9 +64,6 @@ struct ObjectRecord {
 // This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown.
 std::string BootId();
 
-// pread until `length` bytes or EOF/error; returns the bytes read.
-uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset);
-
 // The block_size recorded in DIR's index (read-only peek), if any.
 std::optional<uint64_t> PeekStoredBlockSize(const std::string& dir);
 

@@ -128,6 +128,7 @@ void BlockCache::WriteStampsLocked() {
             return rc;
           }
         }
+        if (checked.empty()) return MDB_SUCCESS;
         Cursor cursor(txn, dbi_objects_);
         if (!cursor.ok()) return MDB_PANIC;
         for (bool ok = cursor.First(); ok; ok = cursor.Next()) {
@@ -208,21 +209,32 @@ std::optional<WholeFile> BlockCache::OpenWhole(const VersionRef& version) {
     if (blocks[n].first != n || blocks[n].second != ExpectedLength(version, n))
       return std::nullopt;
   }
-  auto pins = std::make_shared<std::vector<std::shared_ptr<void>>>();
-  pins->reserve(count);
+  // Every block pinned under one lock, and released as one: an open of a
+  // big file must not take mem_mu_ once per block.
+  const uint64_t prefix = id.Prefix64();
   bool all_verified = true;
-  for (uint64_t n = 0; n < count; ++n) {
-    bool verified = false;
-    std::shared_ptr<void> pin = PinBlock(BlockTag{id.Prefix64(), n}, &verified);
-    if (!pin) return std::nullopt;  // being evicted
-    all_verified = all_verified && verified;
-    pins->push_back(std::move(pin));
+  {
+    std::lock_guard lock(mem_mu_);
+    for (uint64_t n = 0; n < count; ++n) {
+      if (doomed_.count(BlockTag{prefix, n}) != 0) return std::nullopt;
+    }
+    for (uint64_t n = 0; n < count; ++n) {
+      ++pins_[BlockTag{prefix, n}];
+      all_verified = all_verified && verified_.count(BlockTag{prefix, n}) != 0;
+    }
   }
+  std::shared_ptr<void> pin(this, [this, prefix, count](void*) {
+    std::lock_guard lock(mem_mu_);
+    for (uint64_t n = 0; n < count; ++n) {
+      auto it = pins_.find(BlockTag{prefix, n});
+      if (it != pins_.end() && --it->second == 0) pins_.erase(it);
+    }
+  });
   if (!all_verified) {
     if (!TrustByStamp(id)) return std::nullopt;
     std::lock_guard lock(mem_mu_);
     for (uint64_t n = 0; n < count; ++n) {
-      if (verified_.count(BlockTag{id.Prefix64(), n}) == 0) return std::nullopt;
+      if (verified_.count(BlockTag{prefix, n}) == 0) return std::nullopt;
     }
   }
   Result<SharedFd> fd = files_.Open(id, false);
@@ -231,12 +243,19 @@ std::optional<WholeFile> BlockCache::OpenWhole(const VersionRef& version) {
       static_cast<uint64_t>(st.st_size) != version.size) {
     return std::nullopt;
   }
+  std::vector<Touch> touches;
+  touches.reserve(count);
   for (uint64_t n = 0; n < count; ++n) {
-    NoteTouch('b', BlockKey(id, n));
-    CountLookup(true);
+    touches.push_back(Touch{'b', BlockKey(id, n)});
+  }
+  hits_.fetch_add(count, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mem_mu_);
+    unflushed_hits_ += count;
+    for (Touch& touch : touches) touches_.push_back(std::move(touch));
   }
   MaybeFlushTouches();
-  return WholeFile{std::move(*fd), std::move(pins)};
+  return WholeFile{std::move(*fd), std::move(pin)};
 }
 
 }  // namespace repofs::cache
