@@ -145,8 +145,11 @@ class Filesystem {
   // Inodes read through passthrough now (tests, metrics).
   size_t passthrough_inodes() const { return passthrough_.active(); }
   // Exactly min(size, file_size - offset) bytes or an error (EIO when the
-  // pinned version is gone); EBADF for an unknown handle.
-  Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* out);
+  // pinned version is gone); EBADF for an unknown handle. With a `view`,
+  // read-ahead bytes may be left in place (ObjectReader::Read): then the
+  // view's pieces are the bytes; when it has none, they are in `out`.
+  Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* out,
+                      prefetch::ReadView* view = nullptr);
   void Release(uint64_t fh);
   // Zero-copy reads from the block cache: when the bytes READ(fh, offset,
   // size) would return (clamped at EOF, non-empty) are all cached, a pinned
@@ -169,7 +172,8 @@ class Filesystem {
   // inode or the LRU of kInodeReaderLimit readers evicts it; no
   // revalidation per read. ENOENT for an unknown inode, EISDIR for a
   // directory.
-  Result<size_t> ReadInode(Ino ino, uint64_t offset, size_t size, char* out);
+  Result<size_t> ReadInode(Ino ino, uint64_t offset, size_t size, char* out,
+                           prefetch::ReadView* view = nullptr);
   static constexpr size_t kInodeReaderLimit = InodeReaders::kDefaultCapacity;
 
   StatFsInfo StatFs() const;

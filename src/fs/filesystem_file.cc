@@ -21,12 +21,12 @@ bool SameVersion(const InodeInfo& info, const ObjectInfo& object) {
 
 // Exactly min(size, file_size - offset) bytes from `reader`, or an error.
 Result<size_t> ReadFull(prefetch::ObjectReader& reader, uint64_t offset,
-                        size_t size, char* out) {
+                        size_t size, char* out, prefetch::ReadView* view) {
   const uint64_t file_size = reader.version().size;
   if (size == 0 || offset >= file_size) return size_t{0};
   const size_t want =
       static_cast<size_t>(std::min<uint64_t>(size, file_size - offset));
-  Result<size_t> got = reader.Read(offset, want, out);
+  Result<size_t> got = reader.Read(offset, want, out, view);
   if (!got.has_value()) return got.error();
   if (*got != want) {
     // Never hand the kernel a short read before EOF (nginx treats it as
@@ -114,7 +114,7 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
 }
 
 Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size,
-                                char* out) {
+                                char* out, prefetch::ReadView* view) {
   if (IsWriteHandle(fh)) return ReadWriteHandle(fh, offset, size, out);
   std::shared_ptr<FileHandle> handle = files_.Get(fh);
   if (!handle) return Error{EBADF, "unknown file handle"};
@@ -123,7 +123,7 @@ Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size,
   if (auto copy = preserved_.Find(handle->ino(), handle->etag())) {
     return copy->Read(offset, size, out);
   }
-  return ReadFull(handle->Reader(readahead_), offset, size, out);
+  return ReadFull(handle->Reader(readahead_), offset, size, out, view);
 }
 
 Result<std::unique_ptr<prefetch::ObjectReader>> Filesystem::MakeInodeReader(
@@ -143,12 +143,12 @@ Result<std::unique_ptr<prefetch::ObjectReader>> Filesystem::MakeInodeReader(
 }
 
 Result<size_t> Filesystem::ReadInode(Ino ino, uint64_t offset, size_t size,
-                                     char* out) {
+                                     char* out, prefetch::ReadView* view) {
   Result<std::shared_ptr<prefetch::ObjectReader>> reader =
       inode_readers_.Get(ino, [&] { return MakeInodeReader(ino); });
   if (!reader.has_value()) return reader.error();
   // `*reader` keeps the reader alive across an eviction meanwhile.
-  return ReadFull(**reader, offset, size, out);
+  return ReadFull(**reader, offset, size, out, view);
 }
 
 std::optional<Filesystem::CachedSpan> Filesystem::SpanToRead(uint64_t fh,
@@ -162,8 +162,19 @@ std::optional<Filesystem::CachedSpan> Filesystem::SpanToRead(uint64_t fh,
     if (!handle || handle->kind() != FileHandle::Kind::kRead) {
       return std::nullopt;
     }
+    // A reader streaming over the range has its bytes in memory or on the
+    // way; it also needs to see the read to keep its window ahead.
+    if (const prefetch::ObjectReader* reader = handle->ReaderIfAny();
+        reader != nullptr && reader->Streaming(offset, size)) {
+      return std::nullopt;
+    }
     version = {handle->key(), handle->etag(), handle->size()};
   } else {
+    if (std::shared_ptr<prefetch::ObjectReader> reader =
+            inode_readers_.Find(ino);
+        reader && reader->Streaming(offset, size)) {
+      return std::nullopt;
+    }
     std::string path;
     std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
     if (!info) return std::nullopt;

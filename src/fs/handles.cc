@@ -7,6 +7,7 @@ prefetch::ObjectReader& FileHandle::Reader(
   std::call_once(reader_once_, [&] {
     reader_ = std::make_unique<prefetch::ObjectReader>(
         context, prefetch::ObjectVersion{key_, etag_, size_});
+    reader_ptr_.store(reader_.get(), std::memory_order_release);
   });
   return *reader_;
 }

@@ -46,6 +46,10 @@ class FileHandle {
 
   // The reader pinned to this handle's version, created on first use.
   prefetch::ObjectReader& Reader(prefetch::ReadaheadContext& context);
+  // The reader if the first read has created it, else null.
+  prefetch::ObjectReader* ReaderIfAny() const {
+    return reader_ptr_.load(std::memory_order_acquire);
+  }
 
  private:
   const Ino ino_;
@@ -56,6 +60,7 @@ class FileHandle {
   std::once_flag reader_once_;
   std::unique_ptr<prefetch::ObjectReader>
       reader_;  // set once under reader_once_
+  std::atomic<prefetch::ObjectReader*> reader_ptr_{nullptr};  // = reader_
 };
 
 class DirHandle {

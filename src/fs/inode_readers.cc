@@ -5,6 +5,12 @@
 
 namespace repofs::fs {
 
+std::shared_ptr<prefetch::ObjectReader> InodeReaders::Find(Ino ino) const {
+  std::lock_guard lock(mu_);
+  auto it = slots_.find(ino);
+  return it == slots_.end() ? nullptr : it->second.reader;
+}
+
 Result<std::shared_ptr<prefetch::ObjectReader>> InodeReaders::Get(
     Ino ino, const Factory& make) {
   {

@@ -54,6 +54,9 @@ class InodeReaders {
   Result<std::shared_ptr<prefetch::ObjectReader>> Get(Ino ino,
                                                       const Factory& make);
 
+  // The reader of `ino` if there is one (no LRU change, nothing created).
+  std::shared_ptr<prefetch::ObjectReader> Find(Ino ino) const;
+
   // Drops the reader of `ino`, if any (the kernel forgot the inode).
   void Erase(Ino ino);
   // Drops every reader (shutdown).

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -257,14 +258,28 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
       fuse_reply_buf(req, buffer.data(), *copied);
       return 0;
     }
-    // fh 0: no-open mode (no OPEN was sent), read by inode.
+    // fh 0: no-open mode (no OPEN was sent), read by inode. Read-ahead
+    // bytes are written to the kernel from the reader's blocks (`view`
+    // holds them until then), not copied into the buffer first.
+    thread_local prefetch::ReadView view;
+    view.Clear();
     Result<size_t> n =
         fi->fh != 0 ? fs.Read(fi->fh, static_cast<uint64_t>(offset), size,
-                              buffer.data())
+                              buffer.data(), &view)
                     : fs.ReadInode(ino, static_cast<uint64_t>(offset), size,
-                                   buffer.data());
+                                   buffer.data(), &view);
     if (!n.has_value()) return Errno("read", n.error());
-    fuse_reply_buf(req, buffer.data(), *n);
+    if (view.pieces.empty()) {
+      fuse_reply_buf(req, buffer.data(), *n);
+      return 0;
+    }
+    thread_local std::vector<iovec> iov;
+    iov.clear();
+    for (std::string_view piece : view.pieces) {
+      iov.push_back(iovec{const_cast<char*>(piece.data()), piece.size()});
+    }
+    fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
+    view.Clear();
     return 0;
   });
 }

@@ -24,6 +24,31 @@ CachedChunkSource::CachedChunkSource(std::shared_ptr<cache::BlockCache> cache,
 
 Status CachedChunkSource::Fetch(const ObjectVersion& version, uint64_t offset,
                                 uint64_t length, const ChunkSink& sink) {
+  return FetchRange(version, offset, length, sink, /*caller_keeps=*/false);
+}
+
+Status CachedChunkSource::FetchForKeep(const ObjectVersion& version,
+                                       uint64_t offset, uint64_t length,
+                                       const ChunkSink& sink) {
+  const uint64_t b = cache_->block_size();
+  // Whole blocks only; anything else is assembled here as usual.
+  const bool whole = offset % b == 0 &&
+                     ((offset + length) % b == 0 || offset + length == version.size);
+  return FetchRange(version, offset, length, sink, whole);
+}
+
+void CachedChunkSource::Keep(const ObjectVersion& version, uint64_t offset,
+                             std::string_view block) {
+  const uint64_t b = cache_->block_size();
+  if (offset % b != 0) return;
+  const cache::VersionRef ref = RefOf(version);
+  if (cache_->Contains(ref, offset / b)) return;  // a hit, or kept already
+  cache_->Insert(ref, offset / b, block);
+}
+
+Status CachedChunkSource::FetchRange(const ObjectVersion& version,
+                                     uint64_t offset, uint64_t length,
+                                     const ChunkSink& sink, bool caller_keeps) {
   if (length == 0 || offset > version.size || version.size - offset < length) {
     // Let the upstream produce its usual error for a bad range.
     return upstream_->Fetch(version, offset, length, sink);
@@ -50,7 +75,8 @@ Status CachedChunkSource::Fetch(const ObjectVersion& version, uint64_t offset,
     // A run of missing blocks: one upstream request for all of it.
     uint64_t m = n + 1;
     while (m * b < end && !cache_->Contains(ref, m)) ++m;
-    Status s = FetchRun(version, n, m, pos, std::min(end, m * b), sink);
+    Status s =
+        FetchRun(version, n, m, pos, std::min(end, m * b), sink, caller_keeps);
     if (!s) return s;
     pos = std::min(end, m * b);
   }
@@ -59,11 +85,15 @@ Status CachedChunkSource::Fetch(const ObjectVersion& version, uint64_t offset,
 
 Status CachedChunkSource::FetchRun(const ObjectVersion& version, uint64_t first,
                                    uint64_t end_block, uint64_t want_lo,
-                                   uint64_t want_hi, const ChunkSink& sink) {
+                                   uint64_t want_hi, const ChunkSink& sink,
+                                   bool caller_keeps) {
   const uint64_t b = cache_->block_size();
   const cache::VersionRef ref = RefOf(version);
   const uint64_t lo = first * b;
   const uint64_t hi = std::min(version.size, end_block * b);
+  Add(counters_.upstream_fetches, 1);
+  Add(counters_.block_misses, end_block - first);
+  if (caller_keeps) return upstream_->Fetch(version, lo, hi - lo, sink);
   uint64_t at = lo;  // object offset of the next byte to arrive
   std::string block;
   block.reserve(std::min(b, hi - lo));
@@ -90,8 +120,6 @@ Status CachedChunkSource::FetchRun(const ObjectVersion& version, uint64_t first,
     }
     return true;
   };
-  Add(counters_.upstream_fetches, 1);
-  Add(counters_.block_misses, end_block - first);
   return upstream_->Fetch(version, lo, hi - lo, assembling_sink);
 }
 

@@ -47,6 +47,13 @@ class CachedChunkSource final : public ChunkSource {
   // The ChunkSource contract (chunk_source.h); errors are the upstream's.
   Status Fetch(const ObjectVersion& version, uint64_t offset, uint64_t length,
                const ChunkSink& sink) override;
+  // Keeping callers (chunk_source.h): misses are not assembled here; Keep
+  // inserts the caller's block unless the cache has it already.
+  uint64_t KeptBlockSize() const override { return cache_->block_size(); }
+  Status FetchForKeep(const ObjectVersion& version, uint64_t offset,
+                      uint64_t length, const ChunkSink& sink) override;
+  void Keep(const ObjectVersion& version, uint64_t offset,
+            std::string_view block) override;
 
   // [offset, offset + length) of `version` as one pinned fd slice when all
   // of it is cached (BlockCache::LookupRange), else nullopt. Counts block
@@ -60,9 +67,12 @@ class CachedChunkSource final : public ChunkSource {
  private:
   // Fetches whole blocks [first, end_block) upstream, inserting them and
   // delivering the part inside [want_lo, want_hi) to `sink`.
+  // With `caller_keeps`, only passes the bytes on (the caller Keep()s).
+  Status FetchRange(const ObjectVersion& version, uint64_t offset,
+                    uint64_t length, const ChunkSink& sink, bool caller_keeps);
   Status FetchRun(const ObjectVersion& version, uint64_t first,
                   uint64_t end_block, uint64_t want_lo, uint64_t want_hi,
-                  const ChunkSink& sink);
+                  const ChunkSink& sink, bool caller_keeps);
 
   std::shared_ptr<cache::BlockCache> cache_;
   std::shared_ptr<ChunkSource> upstream_;

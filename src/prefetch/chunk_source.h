@@ -54,6 +54,24 @@ class ChunkSource {
   // The message is one line naming the key and the range.
   virtual Status Fetch(const ObjectVersion& version, uint64_t offset,
                        uint64_t length, const ChunkSink& sink) = 0;
+
+  // For callers that keep blocks (ObjectReader's read-ahead buffers): they
+  // assemble what FetchForKeep delivers into aligned blocks of
+  // KeptBlockSize() bytes (the last one of the object shorter) and hand each
+  // complete block to Keep(). A source that stores blocks (the block cache)
+  // then stores the caller's copy instead of assembling one of its own: one
+  // copy of every byte less. 0 (the default): the source keeps nothing, and
+  // FetchForKeep is Fetch.
+  virtual uint64_t KeptBlockSize() const { return 0; }
+  // Fetch for a caller that will Keep() the whole blocks of the range.
+  virtual Status FetchForKeep(const ObjectVersion& version, uint64_t offset,
+                              uint64_t length, const ChunkSink& sink) {
+    return Fetch(version, offset, length, sink);
+  }
+  // Block `offset / KeptBlockSize()` of `version`, whole, as delivered by a
+  // FetchForKeep. Best effort, no error.
+  virtual void Keep(const ObjectVersion& /*version*/, uint64_t /*offset*/,
+                    std::string_view /*block*/) {}
 };
 
 class S3ChunkSource final : public ChunkSource {

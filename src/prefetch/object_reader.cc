@@ -12,8 +12,13 @@ ObjectReader::ObjectReader(ReadaheadContext& context, ObjectVersion version)
 
 ObjectReader::~ObjectReader() { core_->Close(internal::kCloseTimeout); }
 
-Result<size_t> ObjectReader::Read(uint64_t offset, size_t len, char* out) {
-  return core_->Read(offset, len, out);
+Result<size_t> ObjectReader::Read(uint64_t offset, size_t len, char* out,
+                                  ReadView* view) {
+  return core_->Read(offset, len, out, view);
+}
+
+bool ObjectReader::Streaming(uint64_t offset, size_t len) const {
+  return core_->Streaming(offset, len);
 }
 
 const ObjectVersion& ObjectReader::version() const { return core_->version(); }

@@ -26,6 +26,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "prefetch/chunk_source.h"
 #include "prefetch/readahead_context.h"
@@ -36,6 +38,18 @@ namespace repofs::prefetch {
 namespace internal {
 class ReaderCore;
 }
+
+// The bytes of one read left where they are (see ObjectReader::Read): in
+// order, pieces of the reader's buffered blocks, kept alive by `holds` until
+// the view is cleared or destroyed, or of the caller's own buffer.
+struct ReadView {
+  std::vector<std::string_view> pieces;
+  std::vector<std::shared_ptr<const void>> holds;
+  void Clear() {
+    pieces.clear();
+    holds.clear();
+  }
+};
 
 class ObjectReader {
  public:
@@ -51,7 +65,17 @@ class ObjectReader {
   // Errors (errno_value EIO, one-line message naming key and range): the
   // pinned version disappeared (GET answered 412 / 404), S3 failed after the
   // client's retries, or the object is shorter than the pinned size.
-  Result<size_t> Read(uint64_t offset, size_t len, char* out);
+  // With a `view`, bytes already buffered are not copied: the view gets
+  // pieces covering exactly the returned count, in order (some may point
+  // into `out`, which must still have room for len bytes).
+  Result<size_t> Read(uint64_t offset, size_t len, char* out,
+                      ReadView* view = nullptr);
+
+  // True while some block of [offset, offset + len) is buffered here or
+  // being fetched: this reader is streaming over the range, so a read of it
+  // belongs to Read() (its bytes are in memory or on the way, and the read
+  // moves the read-ahead window on) rather than to the block cache.
+  bool Streaming(uint64_t offset, size_t len) const;
 
   const ObjectVersion& version() const;
 

@@ -15,6 +15,13 @@ uint64_t BlockSizeFor(const ReadaheadOptions& options) {
                               ReadaheadContext::kMaxBlockSize);
 }
 
+// Enough for a sequential reader's steady state (each block freed is soon
+// taken again), small next to the RSS target: 16 MiB at most.
+size_t FreeBuffersFor(uint64_t block_size) {
+  constexpr uint64_t kMaxIdleBytes = 16 << 20;
+  return static_cast<size_t>(std::max<uint64_t>(4, kMaxIdleBytes / block_size));
+}
+
 }  // namespace
 
 ReadaheadContext::ReadaheadContext(std::shared_ptr<ObjectClient> client,
@@ -37,9 +44,13 @@ ReadaheadContext::ReadaheadContext(std::shared_ptr<ChunkSource> source,
                          : std::make_shared<ReadaheadCounters>()),
       source_(std::move(source)),
       budget_(options.memory_limit),
+      buffers_(block_size_, FreeBuffersFor(block_size_)),
       pool_(std::max(1, worker_threads)) {}
 
-ReadaheadContext::~ReadaheadContext() = default;
+ReadaheadContext::~ReadaheadContext() {
+  REPOFS_LOG(kInfo) << "read-ahead buffers: " << buffers_.allocated()
+                    << " allocated, " << buffers_.reused() << " reused";
+}
 
 ReadaheadStats ReadaheadContext::Stats() const {
   ReadaheadStats stats;

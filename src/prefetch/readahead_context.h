@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 
+#include "prefetch/buffer_pool.h"
 #include "prefetch/chunk_source.h"
 #include "prefetch/memory_budget.h"
 #include "prefetch/readahead_stats.h"
@@ -63,6 +64,8 @@ class ReadaheadContext {
 
   ChunkSource& source() { return *source_; }
   MemoryBudget& budget() { return budget_; }
+  // Block buffers (block_size() bytes each), reused across readers.
+  BufferPool& buffers() { return buffers_; }
   ReadaheadCounters& counters() { return *counters_; }
   ThreadPool& pool() { return pool_; }
 
@@ -96,6 +99,7 @@ class ReadaheadContext {
   std::shared_ptr<ReadaheadCounters> counters_;
   std::shared_ptr<ChunkSource> source_;
   MemoryBudget budget_;
+  BufferPool buffers_;  // outlives the readers' blocks, like budget_
   // Lock order: registry_mu_ before any reader's lock.
   std::mutex registry_mu_;
   std::set<IdleReclaimable*> registry_;  // GUARDED_BY(registry_mu_)

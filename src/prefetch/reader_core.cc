@@ -27,7 +27,8 @@ uint64_t ReaderCore::BlockEnd(uint64_t index) const {
   return std::min(version_.size, BlockBegin(index) + block_size_);
 }
 
-Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out) {
+Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out,
+                                ReadView* view) {
   ReadaheadCounters& counters = context_.counters();
   if (offset >= version_.size || len == 0) {
     ReadaheadCounters::Add(counters.reads_served, 1);
@@ -46,7 +47,8 @@ Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out) {
   }
   Submit(std::move(plan.jobs));
   Status status = RunInlineFetches(plan.inline_fetches);
-  if (status.ok()) status = CopyOut(plan, offset, length, out);
+  if (status.ok()) status = CopyOut(plan, offset, length, out, view);
+  if (!status.ok() && view != nullptr) view->Clear();
   plan.pins.clear();
   plan.inline_fetches.clear();
   bool budget_short = false;
@@ -66,6 +68,19 @@ Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out) {
   ReadaheadCounters::Add(counters.reads_served, 1);
   ReadaheadCounters::Add(counters.bytes_served, length);
   return static_cast<size_t>(length);
+}
+
+bool ReaderCore::Streaming(uint64_t offset, size_t len) {
+  if (offset >= version_.size || len == 0) return false;
+  const uint64_t last = (std::min<uint64_t>(offset + len, version_.size) - 1) /
+                        block_size_;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closing_) return false;
+  for (auto it = blocks_.lower_bound(offset / block_size_);
+       it != blocks_.end() && it->first <= last; ++it) {
+    if (it->second->status != Block::Status::kFailed) return true;
+  }
+  return false;
 }
 
 // For each block the read needs: pin a usable entry, or create one and fetch
@@ -258,13 +273,16 @@ Status ReaderCore::RunFetch(const Fetch& fetch) {
   const uint64_t length = BlockEnd(fetch.end - 1) - offset;
   size_t index = 0;     // block being filled
   uint64_t filled = 0;  // bytes of it filled
+  ChunkSource& source = context_.source();
+  // The source stores our blocks (the block cache) rather than its own copy.
+  const bool keep = source.KeptBlockSize() == block_size_;
   auto sink = [&](std::string_view bytes) {
     if (closing_.load(std::memory_order_relaxed)) return false;
     while (!bytes.empty()) {
       if (index == fetch.blocks.size()) return false;
       Block& block = *fetch.blocks[index];
       if (!block.data) {
-        block.data = std::make_unique_for_overwrite<char[]>(block.size);
+        block.data = context_.buffers().Take();
       }
       const size_t n = static_cast<size_t>(
           std::min<uint64_t>(bytes.size(), block.size - filled));
@@ -272,14 +290,19 @@ Status ReaderCore::RunFetch(const Fetch& fetch) {
       filled += n;
       bytes.remove_prefix(n);
       if (filled == block.size) {
-        Publish(block);
+        Publish(block);  // immutable from here: the reads may use it now
+        if (keep) {
+          source.Keep(version_, BlockBegin(fetch.begin + index),
+                      std::string_view(block.data.get(), block.size));
+        }
         ++index;
         filled = 0;
       }
     }
     return true;
   };
-  Status status = context_.source().Fetch(version_, offset, length, sink);
+  Status status = keep ? source.FetchForKeep(version_, offset, length, sink)
+                       : source.Fetch(version_, offset, length, sink);
   if (status.ok() && index != fetch.blocks.size()) {
     status = Error{EIO, "GET " + version_.key + ": body ended early"};
   }
@@ -307,9 +330,10 @@ void ReaderCore::FailBlocks(const std::vector<BlockPtr>& blocks, size_t from,
 }
 
 // Copies the read's bytes out of its pinned blocks (waiting for those still
-// in flight) and fetches unpinned runs straight into `out`.
+// in flight), or with a `view` describes them in place, holding the blocks;
+// fetches unpinned runs straight into `out`.
 Status ReaderCore::CopyOut(const ReadPlan& plan, uint64_t offset,
-                           uint64_t length, char* out) {
+                           uint64_t length, char* out, ReadView* view) {
   const uint64_t end = offset + length;
   for (size_t i = 0; i < plan.pins.size(); ++i) {
     const uint64_t index = plan.first + i;
@@ -320,6 +344,7 @@ Status ReaderCore::CopyOut(const ReadPlan& plan, uint64_t offset,
       const uint64_t high = std::min(end, BlockEnd(plan.first + j));
       Status status = FetchDirect(low, high - low, out + (low - offset));
       if (!status.ok()) return status;
+      if (view != nullptr) view->pieces.emplace_back(out + (low - offset), high - low);
       i = j;
       continue;
     }
@@ -327,8 +352,13 @@ Status ReaderCore::CopyOut(const ReadPlan& plan, uint64_t offset,
     const uint64_t high = std::min(end, BlockEnd(index));
     Status status = WaitReady(block, index, plan.last, high - low);
     if (!status.ok()) return status;
-    std::memcpy(out + (low - offset),
-                block.data.get() + (low - BlockBegin(index)), high - low);
+    const char* from = block.data.get() + (low - BlockBegin(index));
+    if (view != nullptr) {
+      view->pieces.emplace_back(from, high - low);
+      view->holds.push_back(plan.pins[i]);  // immutable once ready
+    } else {
+      std::memcpy(out + (low - offset), from, high - low);
+    }
   }
   return OkStatus();
 }

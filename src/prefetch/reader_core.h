@@ -22,8 +22,10 @@
 #include <mutex>
 #include <vector>
 
+#include "prefetch/buffer_pool.h"
 #include "prefetch/chunk_source.h"
 #include "prefetch/memory_budget.h"
+#include "prefetch/object_reader.h"
 #include "prefetch/readahead_context.h"
 #include "prefetch/sequential_detector.h"
 #include "repofs/result.h"
@@ -47,7 +49,7 @@ struct Block {
   uint64_t consumed = 0;   // bytes copied out by reads (re-reads count again)
   uint64_t size = 0;
   MemoryReservation reservation;
-  std::unique_ptr<char[]> data;
+  BufferPool::Buffer data;  // from the context's pool, size >= `size`
   Error error;  // when kFailed
 };
 
@@ -69,7 +71,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore>,
   ReaderCore& operator=(const ReaderCore&) = delete;
 
   const ObjectVersion& version() const { return version_; }
-  Result<size_t> Read(uint64_t offset, size_t len, char* out);
+  Result<size_t> Read(uint64_t offset, size_t len, char* out, ReadView* view);
+  bool Streaming(uint64_t offset, size_t len);  // see ObjectReader
   // Cancels queued fetches, asks running ones to stop, waits up to `timeout`
   // for them, and frees every buffer.
   void Close(std::chrono::milliseconds timeout);
@@ -115,7 +118,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore>,
   void FailBlocks(const std::vector<BlockPtr>& blocks, size_t from,
                   const Error& error);
   Status CopyOut(const ReadPlan& plan, uint64_t offset, uint64_t length,
-                 char* out);
+                 char* out, ReadView* view);
   Status WaitReady(Block& block, uint64_t index, uint64_t last, uint64_t bytes);
   Status FetchDirect(uint64_t offset, uint64_t length, char* out);
 

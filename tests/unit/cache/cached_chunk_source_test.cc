@@ -215,5 +215,70 @@ TEST_F(CachedChunkSourceTest, ObjectReaderThroughTheCacheRereadsWithoutGets) {
   EXPECT_EQ(Gets(), after_first);  // the second pass added none
 }
 
+// Keeping callers (ObjectReader with blocks the size of the cache's): the
+// source passes the bytes on and stores the caller's blocks via Keep.
+TEST_F(CachedChunkSourceTest, FetchForKeepLeavesTheInsertToKeep) {
+  std::string body = Pattern(3 * kBlock + 5, 21);
+  ObjectVersion v = Put("keep", body);
+  const cache::VersionRef ref{v.key, v.etag, v.size};
+  ASSERT_EQ(source_->KeptBlockSize(), kBlock);
+  std::string out;
+  ASSERT_TRUE(source_->FetchForKeep(v, 0, body.size(), [&](std::string_view b) {
+    out.append(b);
+    return true;
+  }));
+  EXPECT_EQ(out, body);
+  EXPECT_FALSE(cache_->Contains(ref, 0));  // not assembled by the source
+  for (uint64_t n = 0; n < 4; ++n) {
+    std::string_view block = std::string_view(body).substr(n * kBlock, kBlock);
+    source_->Keep(v, n * kBlock, block);
+  }
+  source_->Keep(v, 7, "x");  // unaligned: ignored
+  for (uint64_t n = 0; n < 4; ++n) EXPECT_TRUE(cache_->Contains(ref, n));
+  const uint64_t gets = Gets();
+  EXPECT_EQ(Read(v, 0, body.size()), body);
+  EXPECT_EQ(Gets(), gets);  // all kept
+}
+
+TEST_F(CachedChunkSourceTest, UnalignedFetchForKeepStillInserts) {
+  std::string body = Pattern(2 * kBlock, 22);
+  ObjectVersion v = Put("keep2", body);
+  std::string out;
+  ASSERT_TRUE(source_->FetchForKeep(v, 10, kBlock, [&](std::string_view b) {
+    out.append(b);
+    return true;
+  }));
+  EXPECT_EQ(out, body.substr(10, kBlock));
+  const cache::VersionRef ref{v.key, v.etag, v.size};
+  EXPECT_TRUE(cache_->Contains(ref, 0));
+  EXPECT_TRUE(cache_->Contains(ref, 1));
+}
+
+TEST_F(CachedChunkSourceTest, ReaderWithCacheSizedBlocksKeepsThem) {
+  std::string body = Pattern(20 * kBlock + 99, 23);
+  ObjectVersion v = Put("kept-by-reader", body);
+  auto counters = std::make_shared<ReadaheadCounters>();
+  auto s3 = std::make_shared<S3ChunkSource>(fake_, counters);
+  auto cached = std::make_shared<CachedChunkSource>(cache_, s3);
+  ReadaheadOptions options;
+  options.request_size = kBlock;  // reader blocks == cache blocks
+  for (int pass = 0; pass < 2; ++pass) {
+    ReadaheadContext context(cached, counters, options, 2);
+    ObjectReader reader(context, v);
+    std::string out(body.size(), '\0');
+    for (uint64_t done = 0; done < body.size();) {
+      size_t len = std::min<uint64_t>(48 * kKiB, body.size() - done);
+      Result<size_t> got = reader.Read(done, len, out.data() + done);
+      ASSERT_TRUE(got.has_value()) << got.error().message;
+      done += *got;
+    }
+    EXPECT_EQ(out, body);
+  }
+  EXPECT_EQ(cache_->Stats().blocks, 21u);
+  // The second pass was served from the kept blocks.
+  EXPECT_EQ(cached->counters().block_misses, 21u);
+  EXPECT_EQ(Gets(), counters->get_requests.load());
+}
+
 }  // namespace
 }  // namespace repofs::prefetch
