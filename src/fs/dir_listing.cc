@@ -138,6 +138,28 @@ std::shared_ptr<const Listing> ListingCache::GetAny(Ino dir) {
 void ListingCache::Put(Ino dir, std::shared_ptr<const Listing> listing) {
   if (ttl_.count() <= 0) return;
   std::lock_guard lock(mu_);
+  PutLocked(dir, std::move(listing));
+}
+
+uint64_t ListingCache::ChangeToken() const {
+  std::lock_guard lock(mu_);
+  return changes_;
+}
+
+bool ListingCache::PutIfUnchanged(Ino dir,
+                                  std::shared_ptr<const Listing> listing,
+                                  uint64_t token) {
+  if (ttl_.count() <= 0) return false;
+  std::lock_guard lock(mu_);
+  auto it = changed_.find(dir);
+  if (cleared_ > token || (it != changed_.end() && it->second > token)) {
+    return false;
+  }
+  PutLocked(dir, std::move(listing));
+  return true;
+}
+
+void ListingCache::PutLocked(Ino dir, std::shared_ptr<const Listing> listing) {
   const SteadyTime now = listing->listed_at;
   // Drop old listings so a tree walk does not keep every directory's
   // listing in memory much longer than the TTL.
@@ -158,12 +180,19 @@ void ListingCache::Put(Ino dir, std::shared_ptr<const Listing> listing) {
 void ListingCache::Erase(Ino dir) {
   std::lock_guard lock(mu_);
   listings_.erase(dir);
+  if (changed_.size() >= kMaxChangedDirs) {
+    changed_.clear();  // as if all changed: pending background puts fail
+    cleared_ = ++changes_;
+  }
+  changed_[dir] = ++changes_;
 }
 
 void ListingCache::Clear() {
   std::lock_guard lock(mu_);
   listings_.clear();
   order_.clear();
+  changed_.clear();
+  cleared_ = ++changes_;
 }
 
 size_t ListingCache::size() const {

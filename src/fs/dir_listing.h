@@ -70,6 +70,13 @@ class ListingCache {
   // The listing whatever its age (nullptr if none is kept).
   std::shared_ptr<const Listing> GetAny(Ino dir);
   void Put(Ino dir, std::shared_ptr<const Listing> listing);
+  // For a listing fetched in the background: take a token before the LIST,
+  // and PutIfUnchanged stores the result only if `dir` was not changed here
+  // (Erase, Clear) since then; a listing begun before a local create would
+  // hide the new name otherwise.
+  uint64_t ChangeToken() const;
+  bool PutIfUnchanged(Ino dir, std::shared_ptr<const Listing> listing,
+                      uint64_t token);
   void Erase(Ino dir);
   // Drops every listing (a directory rename changed keys below it).
   void Clear();
@@ -82,6 +89,13 @@ class ListingCache {
   std::unordered_map<Ino, std::shared_ptr<const Listing>>
       listings_;                                  // GUARDED_BY(mu_)
   std::deque<std::pair<SteadyTime, Ino>> order_;  // GUARDED_BY(mu_)
+  void PutLocked(Ino dir, std::shared_ptr<const Listing> listing);
+  // Change tokens: a counter, the last Erase of each directory and the
+  // last Clear (or forgetting of changed_ when it grew too big).
+  uint64_t changes_ = 0;                         // GUARDED_BY(mu_)
+  std::unordered_map<Ino, uint64_t> changed_;    // GUARDED_BY(mu_)
+  uint64_t cleared_ = 0;                         // GUARDED_BY(mu_)
+  static constexpr size_t kMaxChangedDirs = 4096;
 };
 
 }  // namespace repofs::fs

@@ -15,6 +15,7 @@ namespace repofs::fs {
 namespace {
 
 constexpr int kLookupThreads = 16;
+constexpr int kRefreshThreads = 2;
 
 std::time_t MountTime(const Clock& clock) {
   return std::chrono::system_clock::to_time_t(clock.Now());
@@ -72,7 +73,8 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       upload_pool_(
           std::max(2, 2 * std::max(1, options.write.upload_parallelism))),
       lookup_pool_(kLookupThreads),
-      head_pool_(std::max(1, options.head_parallelism)) {}
+      head_pool_(std::max(1, options.head_parallelism)),
+      refresh_pool_(kRefreshThreads) {}
 
 Filesystem::~Filesystem() {
   // Released directory handles cancel their queued HEADs, so the pools
@@ -312,6 +314,14 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     }
     observed = ObserveListed(parent, *listing, *item, now);
   } else {
+    // Listed before, expired since: the names of such a directory tend to
+    // be looked up one after another (ls -l after a long READDIRPLUS, nginx
+    // serving a tree after the TTL). One re-listing in the background lets
+    // the lookups after it answer from the listing instead of a probe each.
+    if (std::shared_ptr<const Listing> old = listings_.GetAny(parent);
+        old && old->items.size() >= kRefreshMinItems) {
+      RefreshListingSoon(parent, *dir_key);
+    }
     observed = ProbeKey(*dir_key + std::string(name), now);
   }
   if (!observed.has_value()) {

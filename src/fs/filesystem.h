@@ -40,6 +40,7 @@
 #pragma once
 
 #include <atomic>
+#include <unordered_set>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -144,6 +145,8 @@ class Filesystem {
   }
   // Inodes read through passthrough now (tests, metrics).
   size_t passthrough_inodes() const { return passthrough_.active(); }
+  // Background re-listings of expired directories done (tests, metrics).
+  uint64_t listing_refreshes() const { return listing_refreshes_.load(); }
   // Exactly min(size, file_size - offset) bytes or an error (EIO when the
   // pinned version is gone); EBADF for an unknown handle. With a `view`,
   // read-ahead bytes may be left in place (ObjectReader::Read): then the
@@ -301,6 +304,12 @@ class Filesystem {
   DirEntry PlainEntry(const DirHandle& dir, size_t index) const;
   Result<uint64_t> OpenPinnedDir(const InodeInfo& info);
   void StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch);
+  // Re-lists `dir` (key prefix `dir_key`) in the background unless that is
+  // already under way; the listing is stored only if the directory was not
+  // changed through this mount meanwhile.
+  void RefreshListingSoon(Ino dir, const std::string& dir_key);
+  // Expired listings smaller than this are not worth a re-listing.
+  static constexpr size_t kRefreshMinItems = 2;
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
@@ -402,9 +411,14 @@ class Filesystem {
   std::shared_ptr<upload::UploadJournal> upload_journal_;
   WriteFiles writes_;
   PreservedCopies preserved_;
+  // Directories being re-listed in the background (RefreshListingSoon).
+  std::mutex refresh_mu_;
+  std::unordered_set<Ino> refreshing_;  // GUARDED_BY(refresh_mu_)
+  std::atomic<uint64_t> listing_refreshes_{0};
   // Pools last: destroyed (joined) first, while what their tasks use lives.
-  ThreadPool lookup_pool_;  // the LIST half of a lookup probe
-  ThreadPool head_pool_;    // READDIRPLUS attribute HEADs
+  ThreadPool lookup_pool_;   // the LIST half of a lookup probe
+  ThreadPool head_pool_;     // READDIRPLUS attribute HEADs
+  ThreadPool refresh_pool_;  // background re-listings
 };
 
 }  // namespace repofs::fs

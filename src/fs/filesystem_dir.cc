@@ -55,6 +55,30 @@ Result<uint64_t> Filesystem::OpenPinnedDir(const InodeInfo& info) {
   return dirs_.Add(std::make_shared<DirHandle>(ino, info.parent, listing));
 }
 
+void Filesystem::RefreshListingSoon(Ino dir, const std::string& dir_key) {
+  {
+    std::lock_guard lock(refresh_mu_);
+    if (!refreshing_.insert(dir).second) return;
+  }
+  refresh_pool_.Submit([this, dir, dir_key] {
+    const uint64_t token = listings_.ChangeToken();
+    Result<std::shared_ptr<const Listing>> listed =
+        ListDirectory(*client_, dir_key, clock_.SteadyNow());
+    if (listed.has_value()) {
+      const std::optional<std::time_t> marker_mtime = (*listed)->marker_mtime;
+      if (listings_.PutIfUnchanged(dir, std::move(*listed), token)) {
+        if (marker_mtime) inodes_.SetDirMtime(dir, *marker_mtime);
+        listing_refreshes_.fetch_add(1, std::memory_order_relaxed);
+      }
+    } else {
+      REPOFS_LOG(kDebug) << "re-listing '" << dir_key
+                         << "': " << listed.error().message;
+    }
+    std::lock_guard lock(refresh_mu_);
+    refreshing_.erase(dir);
+  });
+}
+
 void Filesystem::StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch) {
   const Listing& listing = dir.listing();
   std::vector<AttrPrefetch::Work> work;

@@ -48,7 +48,7 @@ ReadaheadContext::ReadaheadContext(std::shared_ptr<ChunkSource> source,
       pool_(std::max(1, worker_threads)) {}
 
 ReadaheadContext::~ReadaheadContext() {
-  REPOFS_LOG(kInfo) << "read-ahead buffers: " << buffers_.allocated()
+  REPOFS_LOG(kDebug) << "read-ahead buffers: " << buffers_.allocated()
                     << " allocated, " << buffers_.reused() << " reused";
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fs/filesystem.h"
@@ -45,6 +46,19 @@ class FakeClock final : public Clock {
   mutable std::chrono::steady_clock::time_point steady_ =
       std::chrono::steady_clock::time_point(std::chrono::hours(1000));
 };
+
+// Polls `done` (real time: background pools run on real threads) for up
+// to 10 s.
+template <typename Pred>
+bool WaitUntil(Pred done) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 class FsTest : public ::testing::Test {
  protected:

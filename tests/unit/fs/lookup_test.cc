@@ -258,10 +258,55 @@ TEST_F(FsTest, FreshListingAnswersLookupsWithoutRequests) {
   EXPECT_TRUE(fs_->Lookup(dir, "sub").has_value());
   EXPECT_EQ(fs_->Lookup(dir, "missing").error().errno_value, ENOENT);
   EXPECT_EQ(TotalRequests(), 0u);
-  // After the TTL the listing is no longer trusted.
+  // After the TTL the listing is no longer trusted: the lookup probes
+  // (HEAD + LIST) and the directory is re-listed in the background.
   clock_.Advance(seconds(31));
   EXPECT_EQ(fs_->Lookup(dir, "other").error().errno_value, ENOENT);
-  EXPECT_EQ(TotalRequests(), 2u);
+  ASSERT_TRUE(WaitUntil([&] { return fs_->listing_refreshes() == 1; }));
+  EXPECT_EQ(TotalRequests(), 3u);
+  // The lookups after it answer from the new listing.
+  EXPECT_TRUE(fs_->Lookup(dir, "a").has_value());
+  EXPECT_EQ(fs_->Lookup(dir, "other2").error().errno_value, ENOENT);
+  EXPECT_EQ(TotalRequests(), 3u);
+}
+
+// ls -l of a big directory in head mode: the HEADs of READDIRPLUS can take
+// longer than the TTL, so the kernel looks the names up again one by one.
+// One background re-listing replaces a probe (HEAD + LIST) per name.
+TEST_F(FsTest, ExpiredListingIsRefreshedOnceForTheLookupsAfterIt) {
+  for (int i = 0; i < 2500; ++i) Put("big/f" + std::to_string(10000 + i), "x");
+  Mount();
+  Ino big = InoOf("big");
+  ASSERT_EQ(ReadAll(big, true).size(), 2502u);
+  clock_.Advance(seconds(31));
+  fake_->ResetRequestCounts();
+  ASSERT_TRUE(fs_->Lookup(big, "f10000").has_value());  // probe + re-list
+  ASSERT_TRUE(WaitUntil([&] { return fs_->listing_refreshes() == 1; }));
+  for (int i = 1; i < 2500; ++i) {
+    ASSERT_TRUE(fs_->Lookup(big, "f" + std::to_string(10000 + i)).has_value());
+  }
+  EXPECT_EQ(Count("HeadObject"), 1u);
+  EXPECT_EQ(Count("ListObjects"), 1u + 3u);  // the probe's, 3 pages
+  // A new object appears in the next listing, not before the TTL.
+  Put("big/new", "n");
+  EXPECT_EQ(fs_->Lookup(big, "new").error().errno_value, ENOENT);
+}
+
+// A directory changed through this mount while its re-listing ran keeps
+// no listing from before the change.
+TEST(ListingCacheTest, BackgroundPutLosesToALocalChange) {
+  ListingCache cache(std::chrono::milliseconds(30000));
+  auto listing = std::make_shared<Listing>();
+  listing->listed_at = SteadyTime(std::chrono::hours(1));
+  uint64_t token = cache.ChangeToken();
+  cache.Erase(7);  // a create in directory 7
+  EXPECT_FALSE(cache.PutIfUnchanged(7, listing, token));
+  EXPECT_EQ(cache.GetAny(7), nullptr);
+  EXPECT_TRUE(cache.PutIfUnchanged(8, listing, token));  // other directory
+  token = cache.ChangeToken();
+  EXPECT_TRUE(cache.PutIfUnchanged(7, listing, token));
+  cache.Clear();  // a directory rename
+  EXPECT_FALSE(cache.PutIfUnchanged(9, listing, token));
 }
 
 // The first stat of a file costs the same among 100 objects as among
