@@ -82,7 +82,9 @@ class Report(benchreport.Markdown):
         self.out("- Same configuration for every source: nginx `sendfile on; aio threads; "
                  "sendfile_max_chunk 512k; directio off; open_file_cache off;` (user root, "
                  "2 workers); s3fs and rclone with the options of /work/shared/TEST-BACKEND.md; "
-                 "repofs with defaults plus `endpoint=...,path_style`.")
+                 "repofs with defaults plus `endpoint=...,path_style` and an empty "
+                 "`cache_dir` per mount (every repofs mount starts with no cached blocks "
+                 "or metadata; `bench/cache_path` measures remounts over a warm cache).")
         self.out()
 
     def serve_ratio(self, f, s):

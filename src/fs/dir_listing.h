@@ -92,9 +92,9 @@ class ListingCache {
   void PutLocked(Ino dir, std::shared_ptr<const Listing> listing);
   // Change tokens: a counter, the last Erase of each directory and the
   // last Clear (or forgetting of changed_ when it grew too big).
-  uint64_t changes_ = 0;                         // GUARDED_BY(mu_)
-  std::unordered_map<Ino, uint64_t> changed_;    // GUARDED_BY(mu_)
-  uint64_t cleared_ = 0;                         // GUARDED_BY(mu_)
+  uint64_t changes_ = 0;                       // GUARDED_BY(mu_)
+  std::unordered_map<Ino, uint64_t> changed_;  // GUARDED_BY(mu_)
+  uint64_t cleared_ = 0;                       // GUARDED_BY(mu_)
   static constexpr size_t kMaxChangedDirs = 4096;
 };
 

@@ -40,7 +40,6 @@
 #pragma once
 
 #include <atomic>
-#include <unordered_set>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -48,6 +47,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/block_cache.h"
@@ -403,7 +403,7 @@ class Filesystem {
   uint64_t coherent_expiries_ = 0;  // GUARDED_BY(coherence_mu_)
   HandleTable<FileHandle> files_;
   PassthroughInodes passthrough_;  // read handles the kernel reads itself
-  InodeReaders inode_readers_;  // reads without a handle (no-open mode)
+  InodeReaders inode_readers_;     // reads without a handle (no-open mode)
   HandleTable<DirHandle> dirs_;
   // Write path. The upload pool outlives the pending objects that use it.
   ThreadPool upload_pool_;

@@ -109,8 +109,9 @@ void Negotiate(void* userdata, fuse_conn_info* conn) {
     const bool no_open = context->no_open.load(std::memory_order_relaxed);
     context->passthrough->Decide(!no_open);
     REPOFS_LOG(kDebug) << "FUSE passthrough: kernel "
-                       << (context->passthrough->offered() ? "offers it"
-                                                           : "does not offer it")
+                       << (context->passthrough->offered()
+                               ? "offers it"
+                               : "does not offer it")
                        << (no_open ? "; off in no-open mode" : "");
   }
   // O_TRUNC arrives with OPEN (no separate SETATTR): the truncation then
@@ -247,14 +248,14 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
     // ones (1 MiB, larger than libfuse's splice pipe) are read once into the
     // buffer, checked on first use, and written with writev.
     if (size <= kMaxSplicedReply) {
-      if (std::optional<cache::BlockRef> cached = fs.CachedRead(
-              fi->fh, ino, static_cast<uint64_t>(offset), size)) {
+      if (std::optional<cache::BlockRef> cached =
+              fs.CachedRead(fi->fh, ino, static_cast<uint64_t>(offset), size)) {
         SendCached(req, *cached);
         return 0;
       }
-    } else if (std::optional<size_t> copied = fs.CachedCopy(
-                   fi->fh, ino, static_cast<uint64_t>(offset), size,
-                   buffer.data())) {
+    } else if (std::optional<size_t> copied =
+                   fs.CachedCopy(fi->fh, ino, static_cast<uint64_t>(offset),
+                                 size, buffer.data())) {
       fuse_reply_buf(req, buffer.data(), *copied);
       return 0;
     }
@@ -263,11 +264,17 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
     // holds them until then), not copied into the buffer first.
     thread_local prefetch::ReadView view;
     view.Clear();
-    Result<size_t> n =
-        fi->fh != 0 ? fs.Read(fi->fh, static_cast<uint64_t>(offset), size,
-                              buffer.data(), &view)
-                    : fs.ReadInode(ino, static_cast<uint64_t>(offset), size,
-                                   buffer.data(), &view);
+    // The held blocks go back before this request ends, whatever happens
+    // (a thread_local outliving the mount must hold nothing).
+    struct ClearView {
+      prefetch::ReadView& view;
+      ~ClearView() { view.Clear(); }
+    } clear_view{view};
+    Result<size_t> n = fi->fh != 0
+                           ? fs.Read(fi->fh, static_cast<uint64_t>(offset),
+                                     size, buffer.data(), &view)
+                           : fs.ReadInode(ino, static_cast<uint64_t>(offset),
+                                          size, buffer.data(), &view);
     if (!n.has_value()) return Errno("read", n.error());
     if (view.pieces.empty()) {
       fuse_reply_buf(req, buffer.data(), *n);
@@ -279,7 +286,6 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
       iov.push_back(iovec{const_cast<char*>(piece.data()), piece.size()});
     }
     fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
-    view.Clear();
     return 0;
   });
 }
@@ -398,9 +404,9 @@ void StatFs(fuse_req_t req, fuse_ino_t) noexcept {
 
 const char* OpName(Op op) {
   static constexpr const char* kNames[] = {
-      "lookup",      "forget",     "getattr", "readlink", "open",
-      "read",        "flush",      "release", "opendir",  "readdir",
-      "readdirplus", "releasedir", "statfs",  "xattr",    "refused",
+      "lookup",      "forget",     "getattr", "readlink",  "open",
+      "read",        "flush",      "release", "opendir",   "readdir",
+      "readdirplus", "releasedir", "statfs",  "xattr",     "refused",
       "create",      "write",      "setattr", "namespace", "copy_file_range"};
   static_assert(std::size(kNames) == static_cast<size_t>(Op::kCount));
   return kNames[static_cast<size_t>(op)];

@@ -62,7 +62,7 @@ class BufferPool {
   const size_t max_free_;
   const std::chrono::steady_clock::duration idle_release_;
   mutable std::mutex mu_;
-  std::deque<Idle> free_;  // GUARDED_BY(mu_) oldest first
+  std::deque<Idle> free_;   // GUARDED_BY(mu_) oldest first
   uint64_t reused_ = 0;     // GUARDED_BY(mu_)
   uint64_t allocated_ = 0;  // GUARDED_BY(mu_)
 };

@@ -32,8 +32,8 @@ Status CachedChunkSource::FetchForKeep(const ObjectVersion& version,
                                        const ChunkSink& sink) {
   const uint64_t b = cache_->block_size();
   // Whole blocks only; anything else is assembled here as usual.
-  const bool whole = offset % b == 0 &&
-                     ((offset + length) % b == 0 || offset + length == version.size);
+  const bool whole = offset % b == 0 && ((offset + length) % b == 0 ||
+                                         offset + length == version.size);
   return FetchRange(version, offset, length, sink, whole);
 }
 

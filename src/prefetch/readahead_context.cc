@@ -49,7 +49,7 @@ ReadaheadContext::ReadaheadContext(std::shared_ptr<ChunkSource> source,
 
 ReadaheadContext::~ReadaheadContext() {
   REPOFS_LOG(kDebug) << "read-ahead buffers: " << buffers_.allocated()
-                    << " allocated, " << buffers_.reused() << " reused";
+                     << " allocated, " << buffers_.reused() << " reused";
 }
 
 ReadaheadStats ReadaheadContext::Stats() const {

@@ -72,8 +72,8 @@ Result<size_t> ReaderCore::Read(uint64_t offset, size_t len, char* out,
 
 bool ReaderCore::Streaming(uint64_t offset, size_t len) {
   if (offset >= version_.size || len == 0) return false;
-  const uint64_t last = (std::min<uint64_t>(offset + len, version_.size) - 1) /
-                        block_size_;
+  const uint64_t last =
+      (std::min<uint64_t>(offset + len, version_.size) - 1) / block_size_;
   std::lock_guard<std::mutex> lock(mu_);
   if (closing_) return false;
   for (auto it = blocks_.lower_bound(offset / block_size_);
@@ -344,7 +344,8 @@ Status ReaderCore::CopyOut(const ReadPlan& plan, uint64_t offset,
       const uint64_t high = std::min(end, BlockEnd(plan.first + j));
       Status status = FetchDirect(low, high - low, out + (low - offset));
       if (!status.ok()) return status;
-      if (view != nullptr) view->pieces.emplace_back(out + (low - offset), high - low);
+      if (view != nullptr)
+        view->pieces.emplace_back(out + (low - offset), high - low);
       i = j;
       continue;
     }

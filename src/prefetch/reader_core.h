@@ -50,7 +50,7 @@ struct Block {
   uint64_t size = 0;
   MemoryReservation reservation;
   BufferPool::Buffer data;  // from the context's pool, size >= `size`
-  Error error;  // when kFailed
+  Error error;              // when kFailed
 };
 
 // A read-ahead fetch waiting in the pool. A read that needs one of its
