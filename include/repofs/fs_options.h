@@ -64,6 +64,13 @@ struct FsOptions {
   // When S3 fails (unreachable, 5xx, after retries), lookups, listings and
   // opens of what is known are answered beyond their TTL (stale_if_error).
   bool stale_if_error = true;
+  // FUSE passthrough (with a block cache and kernel support) only for files
+  // of at least this size. A passthrough open costs a backing registration,
+  // and the kernel then asks for the attributes again after every read
+  // (the atime it cannot update): for small files served from the page
+  // cache that is a GETATTR round trip per request, more than the daemon's
+  // few READs from the block cache it saves.
+  uint64_t passthrough_min_size = 4 << 20;
 
   ReadaheadOptions readahead;
   WriteOptions write;

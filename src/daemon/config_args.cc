@@ -106,9 +106,10 @@ Block cache (persistent, per mount; DIR is locked while mounted):
   -o stale_if_error          when S3 fails (unreachable, 5xx), serve what is
                              cached beyond its TTL (default on)
   -o no_stale_if_error       return the S3 error instead
-  -o passthrough             rw mounts: the kernel reads files the cache
-                             holds whole straight from the cache (FUSE
-                             passthrough, Linux 6.9+, as root; default on)
+  -o passthrough             rw mounts: the kernel reads files of 4 MiB or
+                             more that the cache holds whole straight from
+                             the cache (FUSE passthrough, Linux 6.9+, as
+                             root; default on)
   -o no_passthrough          read every file through the daemon
 
 Read-ahead:

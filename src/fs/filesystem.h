@@ -310,6 +310,9 @@ class Filesystem {
   void RefreshListingSoon(Ino dir, const std::string& dir_key);
   // Expired listings smaller than this are not worth a re-listing.
   static constexpr size_t kRefreshMinItems = 2;
+  // Freeing a listing (and its HEAD results) this big returns the memory
+  // to the kernel (RSS with 100,000 inodes known).
+  static constexpr size_t kTrimAfterEntries = 10000;
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);

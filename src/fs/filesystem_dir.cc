@@ -4,6 +4,7 @@
 
 #include "fs/filesystem.h"
 #include "util/log.h"
+#include "util/memory.h"
 
 namespace repofs::fs {
 namespace {
@@ -66,7 +67,9 @@ void Filesystem::RefreshListingSoon(Ino dir, const std::string& dir_key) {
         ListDirectory(*client_, dir_key, clock_.SteadyNow());
     if (listed.has_value()) {
       const std::optional<std::time_t> marker_mtime = (*listed)->marker_mtime;
+      const bool big = (*listed)->items.size() >= kTrimAfterEntries;
       if (listings_.PutIfUnchanged(dir, std::move(*listed), token)) {
+        if (big) ReturnFreedMemory();  // the listing it replaced
         if (marker_mtime) inodes_.SetDirMtime(dir, *marker_mtime);
         listing_refreshes_.fetch_add(1, std::memory_order_relaxed);
       }
@@ -199,7 +202,15 @@ Result<std::vector<DirEntry>> Filesystem::ReadDir(uint64_t fh, uint64_t offset,
 
 void Filesystem::ReleaseDir(uint64_t fh) {
   std::shared_ptr<DirHandle> dir = dirs_.Remove(fh);
-  if (dir) inodes_.Unpin(dir->ino());
+  if (!dir) return;
+  inodes_.Unpin(dir->ino());
+  const size_t entries = dir->listing().items.size();
+  dir.reset();  // the snapshot and its HEAD results, unless still shared
+  if (entries >= kTrimAfterEntries) {
+    ReturnFreedMemory();
+    REPOFS_LOG(kDebug) << "released the handle of a listing of " << entries
+                       << " entries; freed memory returned";
+  }
 }
 
 }  // namespace repofs::fs

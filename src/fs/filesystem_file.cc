@@ -99,7 +99,8 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
       std::make_shared<FileHandle>(ino, key, info->etag, info->attr.size);
   OpenReply reply;
   reply.keep_cache = true;  // inode == version: cached pages are never stale
-  if (cached_ && passthrough_.enabled()) {
+  if (cached_ && passthrough_.enabled() &&
+      info->attr.size >= options_.passthrough_min_size) {
     const cache::VersionRef version{key, info->etag, info->attr.size};
     reply.backing_id = passthrough_.Acquire(
         ino, key, now, [&] { return inodes_.OpenCount(ino); },

@@ -47,6 +47,7 @@ class PassthroughTest : public FsTest {
     options.block_size = 64 * 1024;
     options.min_free_bytes = 0;
     options.initial_map_bytes = 4 << 20;
+    options_.passthrough_min_size = 0;  // small files keep the tests quick
     auto opened = cache::BlockCache::Open(options);
     EXPECT_TRUE(opened.has_value());
     cache_ = std::move(opened.value());
@@ -120,6 +121,27 @@ TEST_F(PassthroughTest, NoBackingWhilePageCachedHandlesAreOpen) {
   ASSERT_TRUE(alone.has_value());
   EXPECT_TRUE(alone->backing_id.has_value());
   fs_->Release(alone->fh);
+}
+
+// Small files are not worth it (passthrough_min_size): the page cache
+// serves them, and a passthrough open would cost a GETATTR per request.
+TEST_F(PassthroughTest, FilesBelowTheMinimumSizeArePlainOpens) {
+  options_.passthrough_min_size = 256 * 1024;
+  fs_ = std::make_unique<Filesystem>(fake_, options_, clock_, nullptr, 4,
+                                     source_);
+  fs_->SetPassthroughBackings(&backings_);
+  Put("small.bin", std::string(256 * 1024 - 1, 's'));
+  Put("big.bin", std::string(256 * 1024, 'b'));
+  for (const char* name : {"small.bin", "big.bin"}) {
+    const Ino ino = InoOf(name);
+    ASSERT_TRUE(ReadFile(ino).has_value());  // fills the cache
+    ASSERT_TRUE(ReadFile(ino).has_value());  // checks its blocks
+    Result<OpenReply> open = fs_->Open(ino, O_RDONLY);
+    ASSERT_TRUE(open.has_value());
+    EXPECT_EQ(open->backing_id.has_value(), std::string(name) == "big.bin")
+        << name;
+    fs_->Release(open->fh);
+  }
 }
 
 TEST_F(PassthroughTest, AFailingRegistrationIsAPlainOpen) {
