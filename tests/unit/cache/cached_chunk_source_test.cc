@@ -67,6 +67,25 @@ class CachedChunkSourceTest : public ::testing::Test {
     return out;
   }
 
+  // All of `v` read through an ObjectReader over `source` in `chunk`-byte
+  // calls, with a fresh context (as a new mount has); "<error>..." on failure.
+  std::string ReadWithReader(const std::shared_ptr<ChunkSource>& source,
+                             const std::shared_ptr<ReadaheadCounters>& counters,
+                             const ReadaheadOptions& options,
+                             const ObjectVersion& v, size_t chunk) {
+    ReadaheadContext context(source, counters, options, 2);
+    ObjectReader reader(context, v);
+    std::string out(v.size, '\0');
+    for (uint64_t done = 0; done < v.size;) {
+      size_t len = std::min<uint64_t>(chunk, v.size - done);
+      Result<size_t> got = reader.Read(done, len, out.data() + done);
+      if (!got.has_value()) return "<error>" + got.error().message;
+      if (*got == 0) return "<error>no progress at " + std::to_string(done);
+      done += *got;
+    }
+    return out;
+  }
+
   TempDir tmp_;
   std::shared_ptr<FakeObjectClient> fake_;
   std::shared_ptr<cache::BlockCache> cache_;
@@ -195,18 +214,7 @@ TEST_F(CachedChunkSourceTest, ObjectReaderThroughTheCacheRereadsWithoutGets) {
   auto cached = std::make_shared<CachedChunkSource>(cache_, s3);
   ReadaheadOptions options;
   for (int pass = 0; pass < 2; ++pass) {
-    ReadaheadContext context(cached, counters, options, 2);
-    ObjectReader reader(context, v);
-    std::string out(body.size(), '\0');
-    uint64_t done = 0;
-    while (done < body.size()) {
-      size_t len = std::min<uint64_t>(128 * kKiB, body.size() - done);
-      Result<size_t> got = reader.Read(done, len, out.data() + done);
-      ASSERT_TRUE(got.has_value()) << got.error().message;
-      ASSERT_GT(*got, 0u);
-      done += *got;
-    }
-    EXPECT_EQ(out, body);
+    EXPECT_EQ(ReadWithReader(cached, counters, options, v, 128 * kKiB), body);
     if (pass == 0) {
       EXPECT_GT(Gets(), 0u);
     }
@@ -263,16 +271,7 @@ TEST_F(CachedChunkSourceTest, ReaderWithCacheSizedBlocksKeepsThem) {
   ReadaheadOptions options;
   options.request_size = kBlock;  // reader blocks == cache blocks
   for (int pass = 0; pass < 2; ++pass) {
-    ReadaheadContext context(cached, counters, options, 2);
-    ObjectReader reader(context, v);
-    std::string out(body.size(), '\0');
-    for (uint64_t done = 0; done < body.size();) {
-      size_t len = std::min<uint64_t>(48 * kKiB, body.size() - done);
-      Result<size_t> got = reader.Read(done, len, out.data() + done);
-      ASSERT_TRUE(got.has_value()) << got.error().message;
-      done += *got;
-    }
-    EXPECT_EQ(out, body);
+    EXPECT_EQ(ReadWithReader(cached, counters, options, v, 48 * kKiB), body);
   }
   EXPECT_EQ(cache_->Stats().blocks, 21u);
   // The second pass was served from the kept blocks.
