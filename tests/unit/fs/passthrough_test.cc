@@ -192,5 +192,29 @@ TEST_F(PassthroughTest, AWriterOfAPassthroughInodeGetsANewInode) {
   EXPECT_TRUE(backings_.open_.empty());
 }
 
+// A READ of a range the handle's reader is streaming goes to the reader
+// (its bytes are in memory, and it must see the read to keep its window
+// ahead), not to the block cache; a handle without a reader reads the cache.
+TEST_F(PassthroughTest, CachedCopyDefersToAStreamingReader) {
+  const std::string body(2 * 1024 * 1024, 'r');
+  Put("s.bin", body);
+  const Ino ino = InoOf("s.bin");
+  ASSERT_EQ(ReadFile(ino).value(), body);  // fills the cache
+  Result<OpenReply> streaming = fs_->Open(ino, O_RDONLY);
+  Result<OpenReply> fresh = fs_->Open(ino, O_RDONLY);
+  ASSERT_TRUE(streaming.has_value() && fresh.has_value());
+  std::vector<char> buf(64 * 1024);
+  ASSERT_EQ(fs_->Read(streaming->fh, 0, buf.size(), buf.data()).value(),
+            buf.size());
+  EXPECT_FALSE(
+      fs_->CachedCopy(streaming->fh, ino, buf.size(), buf.size(), buf.data()));
+  std::optional<size_t> copied =
+      fs_->CachedCopy(fresh->fh, ino, buf.size(), buf.size(), buf.data());
+  ASSERT_TRUE(copied.has_value());
+  EXPECT_EQ(std::string(buf.data(), *copied), body.substr(0, *copied));
+  fs_->Release(streaming->fh);
+  fs_->Release(fresh->fh);
+}
+
 }  // namespace
 }  // namespace repofs::fs::test
