@@ -40,11 +40,14 @@ Result<uint64_t> Filesystem::OpenPinnedDir(const InodeInfo& info) {
   if (!listing) {
     std::optional<std::string> dir_key = DirKeyOf(ino);
     if (!dir_key) return Error{ESTALE, "directory inode vanished"};
+    // A create or unlink here while the pages arrive: this handle keeps its
+    // snapshot, but the cache must not serve it as current.
+    const uint64_t token = listings_.ChangeToken();
     Result<std::shared_ptr<const Listing>> listed =
         ListDirectory(*client_, *dir_key, now);
     if (listed.has_value()) {
       listing = std::move(*listed);
-      listings_.Put(ino, listing);
+      listings_.PutIfUnchanged(ino, listing, token);
       if (listing->marker_mtime) {
         inodes_.SetDirMtime(ino, *listing->marker_mtime);
       }
