@@ -320,7 +320,7 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     // the lookups after it answer from the listing instead of a probe each.
     if (std::shared_ptr<const Listing> old = listings_.GetAny(parent);
         old && old->items.size() >= kRefreshMinItems) {
-      RefreshListingSoon(parent, *dir_key);
+      NoteExpiredLookup(parent, *dir_key, old->items.size());
     }
     observed = ProbeKey(*dir_key + std::string(name), now);
   }

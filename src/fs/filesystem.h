@@ -47,6 +47,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -304,10 +305,15 @@ class Filesystem {
   DirEntry PlainEntry(const DirHandle& dir, size_t index) const;
   Result<uint64_t> OpenPinnedDir(const InodeInfo& info);
   void StartPrefetch(DirHandle& dir, AttrPrefetch& prefetch);
-  // Re-lists `dir` (key prefix `dir_key`) in the background unless that is
-  // already under way; the listing is stored only if the directory was not
-  // changed through this mount meanwhile.
-  void RefreshListingSoon(Ino dir, const std::string& dir_key);
+  // A lookup probes a name of `dir` (key prefix `dir_key`), whose listing of
+  // `items` entries has expired. Once such probes (two requests each) have
+  // cost as much as re-listing would (a LIST page per 1,000 entries), the
+  // directory is re-listed in the background, unless that is under way;
+  // the listing is stored only if the directory was not changed through this
+  // mount meanwhile. So a re-listing never costs more than the probes it
+  // replaces cost already (one file of a huge directory served after the
+  // TTL does not re-list it).
+  void NoteExpiredLookup(Ino dir, const std::string& dir_key, size_t items);
   // Expired listings smaller than this are not worth a re-listing.
   static constexpr size_t kRefreshMinItems = 2;
   // Freeing a listing (and its HEAD results) this big returns the memory
@@ -417,6 +423,8 @@ class Filesystem {
   // Directories being re-listed in the background (RefreshListingSoon).
   std::mutex refresh_mu_;
   std::unordered_set<Ino> refreshing_;  // GUARDED_BY(refresh_mu_)
+  // Probes since the listing expired, per directory not being re-listed.
+  std::unordered_map<Ino, uint32_t> expired_probes_;  // GUARDED_BY(refresh_mu_)
   std::atomic<uint64_t> listing_refreshes_{0};
   // Pools last: destroyed (joined) first, while what their tasks use lives.
   ThreadPool lookup_pool_;   // the LIST half of a lookup probe

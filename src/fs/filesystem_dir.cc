@@ -59,10 +59,19 @@ Result<uint64_t> Filesystem::OpenPinnedDir(const InodeInfo& info) {
   return dirs_.Add(std::make_shared<DirHandle>(ino, info.parent, listing));
 }
 
-void Filesystem::RefreshListingSoon(Ino dir, const std::string& dir_key) {
+void Filesystem::NoteExpiredLookup(Ino dir, const std::string& dir_key,
+                                   size_t items) {
+  constexpr size_t kKeysPerPage = 1000;  // ListDirectory's max-keys
+  constexpr size_t kMaxCountedDirs = 4096;
+  const size_t pages = items / kKeysPerPage + 1;
   {
     std::lock_guard lock(refresh_mu_);
-    if (!refreshing_.insert(dir).second) return;
+    if (refreshing_.count(dir) != 0) return;
+    if (expired_probes_.size() >= kMaxCountedDirs) expired_probes_.clear();
+    uint32_t& probes = expired_probes_[dir];
+    if (2 * static_cast<size_t>(++probes) < pages) return;
+    expired_probes_.erase(dir);
+    refreshing_.insert(dir);
   }
   refresh_pool_.Submit([this, dir, dir_key] {
     const uint64_t token = listings_.ChangeToken();

@@ -280,16 +280,37 @@ TEST_F(FsTest, ExpiredListingIsRefreshedOnceForTheLookupsAfterIt) {
   ASSERT_EQ(ReadAll(big, true).size(), 2502u);
   clock_.Advance(seconds(31));
   fake_->ResetRequestCounts();
-  ASSERT_TRUE(fs_->Lookup(big, "f10000").has_value());  // probe + re-list
+  // 3 pages: the re-listing starts once the probes have cost 3 requests.
+  ASSERT_TRUE(fs_->Lookup(big, "f10000").has_value());  // probe
+  EXPECT_EQ(fs_->listing_refreshes(), 0u);
+  ASSERT_TRUE(fs_->Lookup(big, "f10001").has_value());  // probe + re-list
   ASSERT_TRUE(WaitUntil([&] { return fs_->listing_refreshes() == 1; }));
-  for (int i = 1; i < 2500; ++i) {
+  for (int i = 2; i < 2500; ++i) {
     ASSERT_TRUE(fs_->Lookup(big, "f" + std::to_string(10000 + i)).has_value());
   }
-  EXPECT_EQ(Count("HeadObject"), 1u);
-  EXPECT_EQ(Count("ListObjects"), 1u + 3u);  // the probe's, 3 pages
+  EXPECT_EQ(Count("HeadObject"), 2u);
+  EXPECT_EQ(Count("ListObjects"), 2u + 3u);  // the probes', 3 pages
   // A new object appears in the next listing, not before the TTL.
   Put("big/new", "n");
   EXPECT_EQ(fs_->Lookup(big, "new").error().errno_value, ENOENT);
+}
+
+// One name of a big directory looked up after the TTL (nginx serving one
+// file) costs its probe, not a re-listing of every page.
+TEST_F(FsTest, OneLookupInABigExpiredDirectoryDoesNotRelistIt) {
+  for (int i = 0; i < 5000; ++i) Put("huge/f" + std::to_string(10000 + i));
+  Mount();
+  Ino huge = InoOf("huge");
+  ASSERT_EQ(ReadAll(huge, false).size(), 5002u);
+  clock_.Advance(seconds(31));
+  fake_->ResetRequestCounts();
+  ASSERT_TRUE(fs_->Lookup(huge, "f12345").has_value());
+  ASSERT_TRUE(fs_->Lookup(huge, "f12346").has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(fs_->listing_refreshes(), 0u);
+  EXPECT_EQ(TotalRequests(), 4u);  // two probes; 6 pages would cost more
+  ASSERT_TRUE(fs_->Lookup(huge, "f12347").has_value());  // 6 requests: now
+  ASSERT_TRUE(WaitUntil([&] { return fs_->listing_refreshes() == 1; }));
 }
 
 // A directory changed through this mount while its re-listing ran keeps
