@@ -48,7 +48,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "cache/block_cache.h"
@@ -420,11 +419,11 @@ class Filesystem {
   std::shared_ptr<upload::UploadJournal> upload_journal_;
   WriteFiles writes_;
   PreservedCopies preserved_;
-  // Directories being re-listed in the background (RefreshListingSoon).
+  // Per directory with an expired listing: the probes since it expired, or
+  // kRelisting while it is re-listed in the background (NoteExpiredLookup).
   std::mutex refresh_mu_;
-  std::unordered_set<Ino> refreshing_;  // GUARDED_BY(refresh_mu_)
-  // Probes since the listing expired, per directory not being re-listed.
   std::unordered_map<Ino, uint32_t> expired_probes_;  // GUARDED_BY(refresh_mu_)
+  static constexpr uint32_t kRelisting = UINT32_MAX;
   std::atomic<uint64_t> listing_refreshes_{0};
   // Pools last: destroyed (joined) first, while what their tasks use lives.
   ThreadPool lookup_pool_;   // the LIST half of a lookup probe

@@ -66,12 +66,15 @@ void Filesystem::NoteExpiredLookup(Ino dir, const std::string& dir_key,
   const size_t pages = items / kKeysPerPage + 1;
   {
     std::lock_guard lock(refresh_mu_);
-    if (refreshing_.count(dir) != 0) return;
-    if (expired_probes_.size() >= kMaxCountedDirs) expired_probes_.clear();
+    if (expired_probes_.size() >= kMaxCountedDirs) {
+      std::erase_if(expired_probes_, [](const auto& entry) {
+        return entry.second != kRelisting;
+      });
+    }
     uint32_t& probes = expired_probes_[dir];
+    if (probes == kRelisting) return;
     if (2 * static_cast<size_t>(++probes) < pages) return;
-    expired_probes_.erase(dir);
-    refreshing_.insert(dir);
+    probes = kRelisting;
   }
   refresh_pool_.Submit([this, dir, dir_key] {
     const uint64_t token = listings_.ChangeToken();
@@ -90,7 +93,7 @@ void Filesystem::NoteExpiredLookup(Ino dir, const std::string& dir_key,
                          << "': " << listed.error().message;
     }
     std::lock_guard lock(refresh_mu_);
-    refreshing_.erase(dir);
+    expired_probes_.erase(dir);
   });
 }
 

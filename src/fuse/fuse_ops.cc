@@ -263,9 +263,9 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
     // bytes are written to the kernel from the reader's blocks (`view`
     // holds them until then), not copied into the buffer first.
     thread_local prefetch::ReadView view;
-    view.Clear();
     // The held blocks go back before this request ends, whatever happens
-    // (a thread_local outliving the mount must hold nothing).
+    // (a thread_local outliving the mount must hold nothing), so the view
+    // is empty when the next READ of this thread starts.
     struct ClearView {
       prefetch::ReadView& view;
       ~ClearView() { view.Clear(); }
