@@ -140,10 +140,15 @@ void Filesystem::Publish(Ino parent, std::string_view name,
                          const std::string& key, const FileVersion& version,
                          const PosixMeta& meta) {
   store_->Put(VersionKey{key, version.etag, version.last_modified}, meta);
-  Result<InodeInfo> bound =
-      inodes_.Bind(parent, name, VersionObservation(key, version, meta), 0);
+  const Observation obs = VersionObservation(key, version, meta);
+  Result<InodeInfo> bound = inodes_.Bind(parent, name, obs, 0);
   if (!bound.has_value()) {
     REPOFS_LOG(kDebug) << "publish '" << key << "': " << bound.error().message;
+  } else if (bound->etag == version.etag &&
+             bound->last_modified == version.last_modified) {
+    // The same identity (a rewrite of the same bytes within the second)
+    // kept the bound inode: it takes the metadata just written.
+    (void)inodes_.Update(bound->ino, obs);
   }
   listings_.Erase(parent);
   negatives_.Erase(parent, name);
@@ -242,10 +247,12 @@ Status Filesystem::CommitLocked(OpenFile& file) {
   file.content_dirty = file.meta_dirty = file.needs_commit = false;
   file.exclusive = false;
   std::optional<InodeInfo> bound = inodes_.Bound(file.parent, file.name);
-  if (first_version && bound && bound->ino == file.ino) {
+  if ((first_version || meta_only) && bound && bound->ino == file.ino) {
     // A new file's first version keeps the inode it was created with:
     // nobody can hold an older version, and tools compare st_ino from
-    // fstat before close with stat after it (tar's delayed symlinks).
+    // fstat before close with stat after it (tar's delayed symlinks). A
+    // metadata-only version keeps it as SETATTR without an open file does:
+    // the kernel applied the change to this inode.
     store_->Put(VersionKey{file.key, version->etag, version->last_modified},
                 meta);
     (void)inodes_.Update(file.ino,

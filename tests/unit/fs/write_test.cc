@@ -257,6 +257,38 @@ TEST_F(WriteTest, SetAttrOnOpenFileIsUploadedWithTheCommit) {
   EXPECT_EQ(entry->attr.mtime.tv_nsec, 500);
 }
 
+// close() commits at FLUSH; RELEASE comes later. A chmod between them goes
+// into the open file and is committed at RELEASE as a self-copy, which has
+// the same identity (ETag, second) as the version before it. The kernel's
+// inode must carry the new mode, or a utime after it (the next self-copy,
+// built from the inode's attributes) writes the old mode back to S3.
+TEST_F(WriteTest, MetadataCommittedAtReleaseReachesTheInode) {
+  Mount();
+  Result<CreateReply> created = fs_->Create(
+      kRootIno, "w.txt", 0644, O_CREAT | O_TRUNC | O_WRONLY, kCaller);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  const Ino ino = created->entry.attr.ino;
+  const uint64_t fh = created->open.fh;
+  ASSERT_TRUE(WriteAll(fh, 0, "new content\n").ok());
+  ASSERT_TRUE(fs_->Flush(fh).has_value());
+  SetAttrRequest chmod;
+  chmod.mode = 0640;
+  ASSERT_TRUE(fs_->SetAttr(ino, chmod, 0).has_value());
+  fs_->Release(fh);
+  EXPECT_EQ(Meta("w.txt", "mode"), std::to_string(S_IFREG | 0640));
+  EXPECT_EQ(fs_->GetAttr(ino)->attr.mode, S_IFREG | 0640u);
+
+  SetAttrRequest utime;
+  utime.mtime = timespec{1'577'880'042, 0};
+  Result<AttrReply> done = fs_->SetAttr(ino, utime, 0);
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->attr.mode, S_IFREG | 0640u);
+  EXPECT_EQ(Meta("w.txt", "mode"), std::to_string(S_IFREG | 0640));
+  EXPECT_EQ(Meta("w.txt", "mtime"), "1577880042");
+  EXPECT_EQ(InoOf("w.txt"), ino);
+  EXPECT_EQ(LookupPath("w.txt")->attr.mode, S_IFREG | 0640u);
+}
+
 TEST_F(WriteTest, SetAttrWithoutOpenFileMakesANewVersionInPlace) {
   Put("f", "content", {{"mode", "33188"}, {"mtime", "1500000000"}});
   Mount();
