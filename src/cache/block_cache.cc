@@ -40,18 +40,6 @@ uint64_t PreadFull(int fd, char* buf, uint64_t length, uint64_t offset) {
   return done;
 }
 
-bool PwriteFull(int fd, std::string_view bytes, uint64_t offset) {
-  uint64_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
-                         static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<uint64_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 BlockCache::BlockCache(const CacheOptions& options)
@@ -334,7 +322,8 @@ void BlockCache::Insert(const VersionRef& version, uint64_t block_no,
   p.pin = PinBlock(BlockTag{p.id.Prefix64(), block_no}, &verified_unused);
   if (!p.pin) return;
   Result<SharedFd> fd = files_.Open(p.id, true);
-  if (!fd || !PwriteFull((*fd)->get(), bytes, block_no * options_.block_size)) {
+  if (!fd ||
+      !files_.Write(p.id, (*fd)->get(), bytes, block_no * options_.block_size)) {
     insert_errors_.fetch_add(1, std::memory_order_relaxed);
     LogError(fd ? "write to " + files_.PathOf(p.id) + ": " +
                       std::strerror(errno)

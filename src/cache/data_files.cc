@@ -32,7 +32,49 @@ bool IsHexPair(const std::string& name) {
          name.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
+bool PwriteAll(int fd, std::string_view bytes, uint64_t offset) {
+  while (!bytes.empty()) {
+    ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(),
+                         static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
 }  // namespace
+
+bool DataFiles::Write(const VersionId& id, int fd, std::string_view bytes,
+                      uint64_t offset) {
+  const uint64_t whole = bytes.size() / kDirectAlign * kDirectAlign;
+  const bool aligned =
+      reinterpret_cast<uintptr_t>(bytes.data()) % kDirectAlign == 0 &&
+      offset % kDirectAlign == 0;
+  if (whole == 0 || !aligned || !direct_.load(std::memory_order_relaxed)) {
+    return PwriteAll(fd, bytes, offset);
+  }
+  UniqueFd direct(::open(PathOf(id).c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+  if (direct.get() < 0 ||
+      !PwriteAll(direct.get(), bytes.substr(0, whole), offset)) {
+    if (errno == EINVAL &&
+        direct_.exchange(false, std::memory_order_relaxed)) {
+      // No O_DIRECT here (tmpfs before Linux 6.6, some FUSE filesystems),
+      // or alignment rules stricter than a page: buffered from now on.
+      REPOFS_LOG(kInfo) << "cache dir " << data_dir_
+                        << ": no O_DIRECT writes, blocks go through the "
+                           "page cache";
+    }
+    // Whatever failed, the buffered write decides (it rewrites the part a
+    // failed direct write may have written).
+    return PwriteAll(fd, bytes, offset);
+  }
+  return PwriteAll(fd, bytes.substr(whole), offset + whole);
+}
 
 DataFiles::DataFiles(std::string data_dir, size_t max_open_files)
     : data_dir_(std::move(data_dir)), max_open_(max_open_files) {}

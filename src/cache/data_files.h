@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -22,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "cache/version_id.h"
@@ -42,6 +44,23 @@ class DataFiles {
   // The open file of `id`; with `create`, creates it (and its fan-out dir).
   // Without `create`, a missing file is ENOENT.
   Result<SharedFd> Open(const VersionId& id, bool create);
+  // Writes all of `bytes` at `offset` of `id`'s file (`fd` from Open). The
+  // page-aligned whole pages go with O_DIRECT (a second fd) when `bytes`
+  // starts on a page boundary in memory, the rest through `fd`: a block
+  // written once and read rarely needs no page cache of its own, and the
+  // kernel's copy into freshly allocated page-cache pages was the largest
+  // cost of a cold read with the cache (on VMs whose freed pages go back
+  // to the host, every such page is a host fault too). When the directory's
+  // filesystem refuses O_DIRECT (EINVAL), everything is buffered from then
+  // on. False with errno set on failure.
+  bool Write(const VersionId& id, int fd, std::string_view bytes,
+             uint64_t offset);
+  // Alignment Write needs in memory and in the file for O_DIRECT.
+  static constexpr uint64_t kDirectAlign = 4096;
+  bool direct_writes() const {
+    return direct_.load(std::memory_order_relaxed);
+  }
+
   // Forgets the cached fd of `id` (fds handed out stay valid).
   void Forget(const VersionId& id);
   // Forget + unlink; a missing file is fine.
@@ -63,6 +82,7 @@ class DataFiles {
   };
   const std::string data_dir_;
   const size_t max_open_;
+  std::atomic<bool> direct_{true};  // O_DIRECT still worth trying
   // Leaf lock.
   std::mutex mu_;
   std::unordered_map<VersionId, Entry, VersionIdHash> open_;  // GUARDED_BY(mu_)

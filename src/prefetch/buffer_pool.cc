@@ -1,13 +1,28 @@
 #include "prefetch/buffer_pool.h"
 
+#include <new>
+
 namespace repofs::prefetch {
+namespace {
+
+// Page-aligned, so that the block cache can write a kept block with
+// O_DIRECT (cache/data_files.h).
+constexpr std::align_val_t kAlign{BufferPool::kAlignment};
+
+char* Allocate(size_t bytes) {
+  return static_cast<char*>(::operator new[](bytes, kAlign));
+}
+
+void Free(char* data) { ::operator delete[](data, kAlign); }
+
+}  // namespace
 
 void BufferPool::Return::operator()(char* data) const {
   if (data == nullptr) return;
   if (pool != nullptr) {
     pool->Give(data);
   } else {
-    delete[] data;
+    delete[] data;  // a loose buffer (new char[]), not the pool's
   }
 }
 
@@ -18,7 +33,7 @@ BufferPool::BufferPool(size_t buffer_bytes, size_t max_free,
       idle_release_(idle_release) {}
 
 BufferPool::~BufferPool() {
-  for (const Idle& idle : free_) delete[] idle.data;
+  for (const Idle& idle : free_) Free(idle.data);
 }
 
 BufferPool::Buffer BufferPool::Take() {
@@ -34,7 +49,7 @@ BufferPool::Buffer BufferPool::Take() {
     }
     ++allocated_;
   }
-  return Buffer(new char[buffer_bytes_], Return{this});
+  return Buffer(Allocate(buffer_bytes_), Return{this});
 }
 
 void BufferPool::Give(char* data) {
@@ -42,7 +57,7 @@ void BufferPool::Give(char* data) {
   std::lock_guard<std::mutex> lock(mu_);
   ExpireLocked(now);
   if (free_.size() >= max_free_) {
-    delete[] data;
+    Free(data);
     return;
   }
   free_.push_back(Idle{data, now});
@@ -50,7 +65,7 @@ void BufferPool::Give(char* data) {
 
 void BufferPool::ExpireLocked(std::chrono::steady_clock::time_point now) {
   while (!free_.empty() && now - free_.front().since > idle_release_) {
-    delete[] free_.front().data;
+    Free(free_.front().data);
     free_.pop_front();
   }
 }

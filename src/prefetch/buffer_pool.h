@@ -33,6 +33,8 @@ class BufferPool {
   using Buffer = std::unique_ptr<char[], Return>;
 
   static constexpr std::chrono::seconds kIdleRelease{5};
+  // Every buffer starts on a page boundary.
+  static constexpr size_t kAlignment = 4096;
 
   BufferPool(size_t buffer_bytes, size_t max_free,
              std::chrono::steady_clock::duration idle_release = kIdleRelease);

@@ -52,6 +52,20 @@ TEST(BufferPoolTest, IdleBuffersAreFreed) {
   EXPECT_EQ(pool.free_buffers(), 0u);
 }
 
+TEST(BufferPoolTest, BuffersArePageAligned) {
+  // The block cache writes kept blocks with O_DIRECT only from page-aligned
+  // memory (cache/data_files.h).
+  BufferPool pool(1 << 20, 2);
+  BufferPool::Buffer a = pool.Take();
+  BufferPool::Buffer b = pool.Take();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.get()) % BufferPool::kAlignment, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.get()) % BufferPool::kAlignment, 0u);
+  a.reset();
+  BufferPool::Buffer again = pool.Take();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again.get()) % BufferPool::kAlignment,
+            0u);
+}
+
 TEST(BufferPoolTest, BufferWithoutPoolIsDeleted) {
   BufferPool::Buffer loose(new char[16], BufferPool::Return{nullptr});
   loose.reset();  // no crash, no leak (ASan checks)
