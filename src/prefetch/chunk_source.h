@@ -69,7 +69,8 @@ class ChunkSource {
     return Fetch(version, offset, length, sink);
   }
   // Block `offset / KeptBlockSize()` of `version`, whole, as delivered by a
-  // FetchForKeep. Best effort, no error.
+  // FetchForKeep. Best effort, no error. The reader calls it from its
+  // keeper thread (ReadaheadContext::KeepLater), possibly after the fetch.
   virtual void Keep(const ObjectVersion& /*version*/, uint64_t /*offset*/,
                     std::string_view /*block*/) {}
 };

@@ -52,6 +52,19 @@ ReadaheadContext::~ReadaheadContext() {
                      << " allocated, " << buffers_.reused() << " reused";
 }
 
+void ReadaheadContext::KeepLater(uint64_t bytes, std::function<void()> keep) {
+  if (keep_backlog_.fetch_add(bytes, std::memory_order_relaxed) + bytes >
+      kMaxKeepBacklog) {
+    keep_backlog_.fetch_sub(bytes, std::memory_order_relaxed);
+    keep();
+    return;
+  }
+  keeper_.Submit([this, bytes, keep = std::move(keep)] {
+    keep();
+    keep_backlog_.fetch_sub(bytes, std::memory_order_relaxed);
+  });
+}
+
 ReadaheadStats ReadaheadContext::Stats() const {
   ReadaheadStats stats;
   auto load = [](const std::atomic<uint64_t>& counter) {

@@ -9,8 +9,10 @@
 // Thread-safety: all methods are thread-safe after construction.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -69,6 +71,16 @@ class ReadaheadContext {
   ReadaheadCounters& counters() { return *counters_; }
   ThreadPool& pool() { return pool_; }
 
+  // Runs `keep` (the source storing a finished block, e.g. in the block
+  // cache) on the keeper thread, so that the GET delivering the block never
+  // waits for the cache's disk, checksum and index commit. At most
+  // kMaxKeepBacklog bytes wait; beyond that the caller runs `keep` itself
+  // (back-pressure: the cache still gets every block). `keep` must own
+  // what it uses (the block stays alive, and counted in the budget, until
+  // it has run).
+  void KeepLater(uint64_t bytes, std::function<void()> keep);
+  static constexpr uint64_t kMaxKeepBacklog = 32ull << 20;
+
   // A snapshot of the counters and the memory gauges.
   ReadaheadStats Stats() const;
 
@@ -105,6 +117,9 @@ class ReadaheadContext {
   std::set<IdleReclaimable*> registry_;  // GUARDED_BY(registry_mu_)
   std::chrono::steady_clock::time_point
       last_reclaim_;  // GUARDED_BY(registry_mu_)
+  std::atomic<uint64_t> keep_backlog_{0};  // bytes queued on keeper_
+  // Joined after pool_ (whose fetches post to it), before what it uses.
+  ThreadPool keeper_{1};
   ThreadPool pool_;
 };
 

@@ -292,8 +292,14 @@ Status ReaderCore::RunFetch(const Fetch& fetch) {
       if (filled == block.size) {
         Publish(block);  // immutable from here: the reads may use it now
         if (keep) {
-          source.Keep(version_, BlockBegin(fetch.begin + index),
-                      std::string_view(block.data.get(), block.size));
+          // The task holds the block: evicted meanwhile, it stays alive.
+          context_.KeepLater(
+              block.size, [&source, held = fetch.blocks[index],
+                           version = version_,
+                           at = BlockBegin(fetch.begin + index)] {
+                source.Keep(version, at,
+                            std::string_view(held->data.get(), held->size));
+              });
         }
         ++index;
         filled = 0;

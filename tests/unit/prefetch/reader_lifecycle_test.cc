@@ -3,6 +3,7 @@
 // and reads that take over read-ahead stuck in a busy pool.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <memory>
 #include <string>
@@ -240,6 +241,41 @@ TEST_F(LifecycleTest, ReaderPinnedToTheNewVersionReadsIt) {
   EXPECT_TRUE(ReadString(old_reader, at + 4096, 4096) ==
               Expected(old_body, at + 4096, 4096));
   EXPECT_EQ(ReadString(old_reader, 2 * kMiB + 5, 4096).rfind("<error>", 0), 0u);
+}
+
+// Kept blocks are stored off the fetch thread, up to kMaxKeepBacklog bytes
+// queued; past that the fetch stores them itself (the cache still gets every
+// block); destruction runs what is queued.
+TEST_F(LifecycleTest, KeepLaterQueuesUpToTheBacklogThenRunsInline) {
+  ReadaheadOptions options;
+  auto context = std::make_unique<ReadaheadContext>(fake_, options, 1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> queued_ran{0};
+  std::atomic<int> inline_ran{0};
+  const uint64_t chunk = ReadaheadContext::kMaxKeepBacklog / 4;
+  // The first blocks the keeper thread until released.
+  context->KeepLater(chunk, [&] {
+    released.wait();
+    ++queued_ran;
+  });
+  for (int i = 0; i < 3; ++i) {
+    context->KeepLater(chunk, [&] {
+      EXPECT_NE(std::this_thread::get_id(), caller);
+      ++queued_ran;
+    });
+  }
+  EXPECT_EQ(queued_ran.load(), 0) << "queued, not run by the caller";
+  // The backlog is full: this one runs on the calling thread, now.
+  context->KeepLater(chunk, [&] {
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    ++inline_ran;
+  });
+  EXPECT_EQ(inline_ran.load(), 1);
+  release.set_value();
+  context.reset();  // drains the queue
+  EXPECT_EQ(queued_ran.load(), 4);
 }
 
 }  // namespace
