@@ -449,6 +449,23 @@ Status Filesystem::Fsync(uint64_t fh) {
 }
 
 void Filesystem::ReleaseWriteHandle(uint64_t fh) {
+  if (std::shared_ptr<WriteHandle> releasing = writes_.Get(fh)) {
+    // Changes after the last FLUSH (a chmod or utime between close() and
+    // this RELEASE, as rsync and cp -p make) are committed while the file
+    // is still registered: a GETATTR meanwhile gets the pending attributes,
+    // not the inode's older ones (which the kernel would then cache for
+    // the TTL), and the inode takes the new version before it is dropped.
+    OpenFile& file = *releasing->file;
+    std::lock_guard lock(file.mu);
+    if (file.DirtyLocked() && writes_.HandleCount(file.ino) == 1) {
+      if (Status st = CommitLocked(file); !st.ok()) {
+        REPOFS_LOG(kError) << "'" << file.key
+                           << "': changes after the last close() were not "
+                              "uploaded: "
+                           << st.error().message;
+      }
+    }
+  }
   std::shared_ptr<OpenFile> last;
   std::shared_ptr<WriteHandle> handle = writes_.Remove(fh, &last);
   if (!handle) return;
@@ -460,7 +477,8 @@ void Filesystem::ReleaseWriteHandle(uint64_t fh) {
   if (last) {
     std::lock_guard lock(last->mu);
     // Pages an mmap dirtied after the last FLUSH arrive as WRITEs before
-    // RELEASE: commit them (best effort: nobody can get this error).
+    // RELEASE, and were committed above; a handle released concurrently
+    // may have left this one last (best effort: nobody gets this error).
     if (last->DirtyLocked()) {
       Status st = CommitLocked(*last);
       if (!st.ok()) {

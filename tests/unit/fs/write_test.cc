@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "fs_test_support.h"
+#include "s3/failure_object_client.h"
 
 namespace repofs::fs::test {
 namespace {
@@ -287,6 +288,37 @@ TEST_F(WriteTest, MetadataCommittedAtReleaseReachesTheInode) {
   EXPECT_EQ(Meta("w.txt", "mtime"), "1577880042");
   EXPECT_EQ(InoOf("w.txt"), ino);
   EXPECT_EQ(LookupPath("w.txt")->attr.mode, S_IFREG | 0640u);
+}
+
+// While RELEASE uploads such a change, a GETATTR (rsync's lstat right
+// after its rename) must get the new attributes, not the inode's older ones,
+// which the kernel would then cache for the TTL.
+TEST_F(WriteTest, GetAttrDuringTheReleaseCommitSeesTheChange) {
+  auto slow = std::make_shared<FailureObjectClient>(fake_, RealClock());
+  Mount(slow);
+  Result<CreateReply> created = fs_->Create(
+      kRootIno, "w.txt", 0644, O_CREAT | O_EXCL | O_WRONLY, kCaller);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  const Ino ino = created->entry.attr.ino;
+  const uint64_t fh = created->open.fh;
+  ASSERT_TRUE(WriteAll(fh, 0, "content\n").ok());
+  ASSERT_TRUE(fs_->Flush(fh).has_value());
+  SetAttrRequest utime;
+  utime.mtime = timespec{1'577'880'042, 0};
+  utime.mode = 0600;
+  ASSERT_TRUE(fs_->SetAttr(ino, utime, 0).has_value());
+  slow->SetLatency("CopyObject", std::chrono::milliseconds(400));
+  slow->SetLatency("PutObject", std::chrono::milliseconds(400));
+  std::thread release([&] { fs_->Release(fh); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Result<AttrReply> during = fs_->GetAttr(ino);
+  release.join();
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->attr.mtime.tv_sec, 1'577'880'042);
+  EXPECT_EQ(during->attr.mode, S_IFREG | 0600u);
+  Result<AttrReply> after = fs_->GetAttr(ino);
+  EXPECT_EQ(after->attr.mtime.tv_sec, 1'577'880'042);
+  EXPECT_EQ(Meta("w.txt", "mtime"), "1577880042");
 }
 
 TEST_F(WriteTest, SetAttrWithoutOpenFileMakesANewVersionInPlace) {
