@@ -17,6 +17,32 @@ namespace {
 constexpr int kLookupThreads = 16;
 constexpr int kRefreshThreads = 2;
 
+// Entries the children probe of a lookup asks for. Names between "key" and
+// "key/" in S3's order ("key.asc", "key-1.0", the object "key" itself) come
+// first; with more of them than this the page cannot tell and LIST
+// prefix="key/" max-keys=1 decides.
+constexpr int kChildrenProbeKeys = 8;
+
+// Whether a LIST prefix="key" delimiter="/" page shows "key/" (true), shows
+// that there is none (false: the listing ended, or went past "key/" in S3's
+// byte order without it), or cannot tell (nullopt: truncated before it).
+std::optional<bool> HasChildrenEntry(const ListPage& page,
+                                     const std::string& marker_key) {
+  for (const std::string& prefix : page.common_prefixes) {
+    if (prefix == marker_key) return true;
+  }
+  if (!page.truncated) return false;
+  // char_traits<char> compares as unsigned char: S3's (UTF-8 byte) order.
+  if (!page.objects.empty() && page.objects.back().key > marker_key) {
+    return false;
+  }
+  if (!page.common_prefixes.empty() &&
+      page.common_prefixes.back() > marker_key) {
+    return false;
+  }
+  return std::nullopt;
+}
+
 std::time_t MountTime(const Clock& clock) {
   return std::chrono::system_clock::to_time_t(clock.Now());
 }
@@ -151,8 +177,9 @@ Observation Filesystem::FileObservation(const std::string& key, uint64_t size,
 // its s3fs metadata (mkdir/chmod by repofs or s3fs).
 Result<Observation> Filesystem::MarkerDirObservation(
     const ListPage& page, const std::string& marker_key, SteadyTime at) {
-  if (page.objects.empty() || page.objects.front().key != marker_key) {
-    return DirObservation(std::nullopt, at);
+  if (!mapper_.uses_metadata() || page.objects.empty() ||
+      page.objects.front().key != marker_key) {
+    return DirObservation(std::nullopt, at);  // list: as a listing shows it
   }
   Observation obs = DirObservation(page.objects.front().last_modified, at);
   if (mapper_.uses_metadata()) {
@@ -162,68 +189,125 @@ Result<Observation> Filesystem::MarkerDirObservation(
   return obs;
 }
 
-// A constant cost however many objects the directory holds: LIST
-// prefix="key/" max-keys=1 (is it a directory?) and, for the object itself,
-// HEAD key (attr_source=head: its metadata is needed) or LIST prefix="key"
-// max-keys=1 (attr_source=list: "key" is the smallest key with that prefix,
-// so it comes first if it exists; no HEAD at all). Both in parallel, except
-// for a key last seen as a directory (store hint): since a directory wins
-// over an object of the same name, its children LIST alone answers, and the
-// object is asked for only when that LIST is empty. nullopt: nothing there.
+// A directory whose marker "dir/" was asked for with HEAD (nullopt: no
+// marker): its mtime and (attr_source=head) s3fs metadata.
+Observation Filesystem::MarkerObservation(
+    const std::optional<ObjectInfo>& marker, SteadyTime at) {
+  if (!marker) return DirObservation(std::nullopt, at);
+  Observation obs = DirObservation(marker->last_modified, at);
+  if (mapper_.uses_metadata()) {
+    PosixMeta meta = ParseS3fsMetadata(marker->metadata, marker->key);
+    store_->Put(VersionKey{marker->key, marker->etag, marker->last_modified},
+                meta);
+    ApplyDirMeta(meta, obs);
+  }
+  return obs;
+}
+
+// The same requests however many objects the directory holds.
+// - attr_source=head: HEAD key (its metadata is needed) and, in parallel,
+//   LIST prefix="key/" max-keys=1 (children? the marker "key/" comes first).
+//   RGW's cost of that LIST grows with the children (it merges every index
+//   shard: 2-3 ms among 100, 7-9 ms among 100,000), see docs/BENCHMARKS.md.
+// - attr_source=list: one LIST prefix="key" delimiter="/": everything under
+//   "key/" rolls up into one common prefix (3-4 ms on RGW for either size),
+//   and "key" itself, the smallest key with that prefix, comes first if it
+//   exists. No HEAD; directories show no marker (as a listing shows them).
+// A key last seen as a directory (store hint) is revalidated by LIST
+// prefix="key/" max-keys=1 alone; the object is asked for only when that
+// LIST is empty. nullopt: nothing there.
 Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
                                                         SteadyTime now) {
-  auto list_first = [this](std::string prefix) {
+  const std::string marker_key = key + "/";
+  auto list_first = [this](const std::string& prefix) {
     ListRequest request;
-    request.prefix = std::move(prefix);
+    request.prefix = prefix;
     request.max_keys = 1;
     return client_->ListObjects(request);
-  };
-  auto probe_object = [&]() -> S3Result<std::optional<ObjectInfo>> {
-    if (mapper_.uses_metadata()) return client_->HeadObject(key);
-    S3Result<ListPage> page = list_first(key);
-    if (!page.has_value()) return page.error();
-    if (!page->objects.empty() && page->objects.front().key == key) {
-      return std::optional<ObjectInfo>(page->objects.front());
-    }
-    return std::optional<ObjectInfo>();
   };
   auto has_children = [](const ListPage& page) {
     return !page.objects.empty() || !page.common_prefixes.empty();
   };
-  S3Result<std::optional<ObjectInfo>> object = std::optional<ObjectInfo>();
-  S3Result<ListPage> page = ListPage{};
+  const bool heads = mapper_.uses_metadata();
+  auto as_file = [&](const std::optional<ObjectInfo>& object)
+      -> std::optional<Observation> {
+    if (!object) return std::nullopt;
+    if (!heads) {
+      return FileObservation(key, object->size, object->etag,
+                             object->last_modified, nullptr, now);
+    }
+    PosixMeta meta = ParseS3fsMetadata(object->metadata, key);
+    store_->Put(VersionKey{key, object->etag, object->last_modified}, meta);
+    return FileObservation(key, object->size, object->etag,
+                           object->last_modified, &meta, now);
+  };
   if (store_->WasDirectory(key)) {
-    page = list_first(key + "/");
-    if (page.has_value() && !has_children(*page)) object = probe_object();
-  } else {
-    std::future<S3Result<ListPage>> children =
-        lookup_pool_.Async([list_first, key] { return list_first(key + "/"); });
-    object = probe_object();
-    page = children.get();
+    S3Result<ListPage> page = list_first(marker_key);
+    if (!page.has_value()) return ToError(page.error());
+    if (has_children(*page)) {
+      Result<Observation> dir = MarkerDirObservation(*page, marker_key, now);
+      if (!dir.has_value()) return dir.error();
+      return std::optional<Observation>(std::move(*dir));
+    }
+    // No children any more: the object alone answers.
+    if (heads) {
+      S3Result<std::optional<ObjectInfo>> object = client_->HeadObject(key);
+      if (!object.has_value()) return ToError(object.error());
+      return as_file(*object);
+    }
+    S3Result<ListPage> first = list_first(key);
+    if (!first.has_value()) return ToError(first.error());
+    if (first->objects.empty() || first->objects.front().key != key) {
+      return std::optional<Observation>();
+    }
+    return as_file(first->objects.front());
   }
-  if (!object.has_value()) return ToError(object.error());
+  std::future<S3Result<std::optional<ObjectInfo>>> head;
+  if (heads) {
+    head = lookup_pool_.Async([this, key] { return client_->HeadObject(key); });
+  }
+  ListRequest request;
+  if (heads) {
+    request.prefix = marker_key;
+    request.max_keys = 1;
+  } else {
+    request.prefix = key;
+    request.delimiter = "/";
+    request.max_keys = kChildrenProbeKeys;
+  }
+  S3Result<ListPage> page = client_->ListObjects(request);
+  S3Result<std::optional<ObjectInfo>> object = std::optional<ObjectInfo>();
+  if (heads) object = head.get();
   if (!page.has_value()) return ToError(page.error());
-  if (has_children(*page)) {
+  if (!object.has_value()) return ToError(object.error());
+  if (!heads && !page->objects.empty() && page->objects.front().key == key) {
+    object = std::optional<ObjectInfo>(page->objects.front());
+  }
+  std::optional<bool> children =
+      heads ? has_children(*page) : HasChildrenEntry(*page, marker_key);
+  if (!children) {  // too many names between "key" and "key/"
+    S3Result<ListPage> under = list_first(marker_key);
+    if (!under.has_value()) return ToError(under.error());
+    children = has_children(*under);
+  }
+  if (*children) {
     if (object->has_value()) {
       LogOnce(LogLevel::kWarning, "conflict:" + key,
               "object '" + key + "' and keys under '" + key +
                   "/' both exist; showing a directory");
     }
-    Result<Observation> dir = MarkerDirObservation(*page, key + "/", now);
-    if (!dir.has_value()) return dir.error();
     store_->NoteDirectory(key);
+    // attr_source=list: no HEAD, and a listing of the parent does not show
+    // the marker either, so a directory has the mount time both ways.
+    if (!heads) {
+      return std::optional<Observation>(DirObservation(std::nullopt, now));
+    }
+    // attr_source=head listed "key/": the marker, if any, comes first.
+    Result<Observation> dir = MarkerDirObservation(*page, marker_key, now);
+    if (!dir.has_value()) return dir.error();
     return std::optional<Observation>(std::move(*dir));
   }
-  if (!object->has_value()) return std::optional<Observation>();
-  const ObjectInfo& info = **object;
-  if (!mapper_.uses_metadata()) {
-    return std::optional<Observation>(FileObservation(
-        key, info.size, info.etag, info.last_modified, nullptr, now));
-  }
-  PosixMeta meta = ParseS3fsMetadata(info.metadata, key);
-  store_->Put(VersionKey{key, info.etag, info.last_modified}, meta);
-  return std::optional<Observation>(FileObservation(
-      key, info.size, info.etag, info.last_modified, &meta, now));
+  return as_file(*object);
 }
 
 // A lookup answered by a fresh listing of the parent: no request unless the
@@ -248,18 +332,14 @@ Result<std::optional<Observation>> Filesystem::ObserveListed(
       }
     }
     // A listing does not say whether "name/" has a marker with s3fs
-    // metadata (mode/owner of a mkdir or chmod): one LIST of the marker
-    // (plus a HEAD per new marker version, cached by version).
-    ListRequest first;
-    first.prefix = listing.dir_key + item.name + "/";
-    first.max_keys = 1;
-    S3Result<ListPage> page = client_->ListObjects(first);
-    if (!page.has_value()) return ToError(page.error());
-    Result<Observation> dir =
-        MarkerDirObservation(*page, first.prefix, listing.listed_at);
-    if (!dir.has_value()) return dir.error();
+    // metadata (mode/owner of a mkdir or chmod): one HEAD of the marker
+    // (a LIST prefix="name/" would cost more the more children it has).
+    S3Result<std::optional<ObjectInfo>> marker =
+        client_->HeadObject(listing.dir_key + item.name + "/");
+    if (!marker.has_value()) return ToError(marker.error());
     store_->NoteDirectory(listing.dir_key + item.name);
-    return std::optional<Observation>(std::move(*dir));
+    return std::optional<Observation>(
+        MarkerObservation(*marker, listing.listed_at));
   }
   const std::string key = listing.dir_key + item.name;
   const std::string etag = item.etag.str();

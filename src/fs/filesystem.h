@@ -286,6 +286,8 @@ class Filesystem {
   Result<Observation> MarkerDirObservation(const ListPage& page,
                                            const std::string& marker_key,
                                            SteadyTime at);
+  Observation MarkerObservation(const std::optional<ObjectInfo>& marker,
+                                SteadyTime at);
   Result<std::optional<Observation>> ObserveListed(Ino parent,
                                                    const Listing& listing,
                                                    const ListingItem& item,
@@ -369,6 +371,7 @@ class Filesystem {
   Result<AttrReply> SetDirAttr(const InodeInfo& info,
                                const SetAttrRequest& request);
   Status ApplyMarkerMeta(const ObjectInfo& marker, Observation& obs);
+  void ApplyDirMeta(const PosixMeta& meta, Observation& obs) const;
   // Coherent expiry: S3 changed `key` at `changed_at` (wall clock, S3's
   // second; for a vanished object: unknown, pass 0), as seen by a request
   // started at `observed_at`.

@@ -112,18 +112,22 @@ Status Filesystem::ApplyMarkerMeta(const ObjectInfo& marker,
     store_->Put(VersionKey{marker.key, (*head)->etag, (*head)->last_modified},
                 *meta);
   }
-  const mode_t umask = options_.umask & 07777;
-  if (meta->Has(PosixMeta::kMode)) {
-    obs.attr.mode = S_IFDIR | (meta->mode & 07777 & ~umask);
-  }
-  if (meta->Has(PosixMeta::kUid)) obs.attr.uid = meta->uid;
-  if (meta->Has(PosixMeta::kGid)) obs.attr.gid = meta->gid;
-  if (meta->Has(PosixMeta::kMtime)) {
-    obs.attr.mtime = {static_cast<time_t>(meta->mtime_sec),
-                      static_cast<long>(meta->mtime_nsec)};
-  }
-  obs.dir_meta_known = meta->present != 0;
+  ApplyDirMeta(*meta, obs);
   return OkStatus();
+}
+
+void Filesystem::ApplyDirMeta(const PosixMeta& meta, Observation& obs) const {
+  const mode_t umask = options_.umask & 07777;
+  if (meta.Has(PosixMeta::kMode)) {
+    obs.attr.mode = S_IFDIR | (meta.mode & 07777 & ~umask);
+  }
+  if (meta.Has(PosixMeta::kUid)) obs.attr.uid = meta.uid;
+  if (meta.Has(PosixMeta::kGid)) obs.attr.gid = meta.gid;
+  if (meta.Has(PosixMeta::kMtime)) {
+    obs.attr.mtime = {static_cast<time_t>(meta.mtime_sec),
+                      static_cast<long>(meta.mtime_nsec)};
+  }
+  obs.dir_meta_known = meta.present != 0;
 }
 
 Result<AttrReply> Filesystem::SetAttrStored(const InodeInfo& info,

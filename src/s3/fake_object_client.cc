@@ -317,6 +317,12 @@ size_t FakeObjectClient::PendingUploadCount() const {
 void FakeObjectClient::ResetRequestCounts() {
   std::lock_guard lock(mu_);
   counts_.clear();
+  list_requests_.clear();
+}
+
+std::vector<ListRequest> FakeObjectClient::ListRequestsForTest() const {
+  std::lock_guard lock(mu_);
+  return list_requests_;
 }
 
 void FakeObjectClient::SetMissingBucket(bool missing) {

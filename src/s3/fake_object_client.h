@@ -108,6 +108,8 @@ class FakeObjectClient final : public ObjectClient {
   // Multipart uploads created and neither completed nor aborted.
   size_t PendingUploadCount() const;
   void ResetRequestCounts();
+  // The ListObjects requests since the last ResetRequestCounts(), in order.
+  std::vector<ListRequest> ListRequestsForTest() const;
   // true: every operation fails with kNoSuchBucket (404).
   void SetMissingBucket(bool missing);
   // HeadBucket alone fails with `error` (nullopt: succeeds again).
@@ -151,6 +153,7 @@ class FakeObjectClient final : public ObjectClient {
   std::map<std::string, Object> objects_;     // GUARDED_BY(mu_)
   std::map<std::string, Upload> uploads_;     // GUARDED_BY(mu_)
   std::map<std::string, uint64_t> counts_;    // GUARDED_BY(mu_)
+  std::vector<ListRequest> list_requests_;    // GUARDED_BY(mu_)
   uint64_t next_upload_id_ = 1;               // GUARDED_BY(mu_)
   bool missing_bucket_ = false;               // GUARDED_BY(mu_)
   bool conditional_writes_ = true;            // GUARDED_BY(mu_)

@@ -49,6 +49,7 @@ std::optional<std::string> PrefixSuccessor(std::string prefix) {
 S3Result<ListPage> FakeObjectClient::ListObjects(const ListRequest& request) {
   std::lock_guard lock(mu_);
   if (auto error = BeginLocked("ListObjects")) return *error;
+  list_requests_.push_back(request);
   return ListLocked(request);
 }
 

@@ -330,11 +330,14 @@ TEST(ListingCacheTest, BackgroundPutLosesToALocalChange) {
   EXPECT_FALSE(cache.PutIfUnchanged(9, listing, token));
 }
 
-// The first stat of a file costs the same among 100 objects as among
-// 100,000: HEAD + LIST max-keys=1, never a listing of the directory.
+// The first stat of a file costs the same requests among 100 objects as
+// among 100,000, never a listing of the directory. attr_source=list also
+// never sends an ordered LIST over the directory's children (prefix "pool/"
+// without a delimiter), whose cost on RGW grows with them.
 TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
-  auto cost_with = [&](int objects) {
+  auto cost_with = [&](int objects, AttrSource source) {
     fake_ = std::make_shared<FakeObjectClient>(clock_);
+    options_.attr_source = source;
     for (int i = 0; i < objects; ++i) {
       Put("pool/pkg-" + std::to_string(i) + ".deb", "");
     }
@@ -343,13 +346,64 @@ TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
     Result<Entry> e =
         LookupPath("pool/pkg-" + std::to_string(objects / 2) + ".deb");
     EXPECT_TRUE(e.has_value());
+    for (const ListRequest& list : fake_->ListRequestsForTest()) {
+      EXPECT_LE(list.max_keys, 8);
+      if (source != AttrSource::kList) continue;
+      EXPECT_FALSE(list.prefix == options_.prefix + "pool/" &&
+                   list.delimiter.empty())
+          << "an ordered LIST over the directory's children";
+    }
     return fake_->RequestCounts();
   };
-  std::map<std::string, uint64_t> small = cost_with(100);
-  std::map<std::string, uint64_t> large = cost_with(100'000);
+  std::map<std::string, uint64_t> small = cost_with(100, AttrSource::kHead);
+  std::map<std::string, uint64_t> large =
+      cost_with(100'000, AttrSource::kHead);
   EXPECT_EQ(small, large);
   EXPECT_EQ(large["HeadObject"], 2u);   // "pool" and the file
   EXPECT_EQ(large["ListObjects"], 2u);  // one max-keys=1 LIST each
+  small = cost_with(100, AttrSource::kList);
+  large = cost_with(100'000, AttrSource::kList);
+  EXPECT_EQ(small, large);
+  EXPECT_EQ(large["HeadObject"], 0u);
+  EXPECT_EQ(large["ListObjects"], 2u);  // one delimited LIST per name
+}
+
+// attr_source=list: one LIST per lookup, for a file, a directory or a
+// missing name, and no HEAD.
+TEST_F(FsTest, AttrSourceListLookupIsOneList) {
+  options_.attr_source = AttrSource::kList;
+  Put("pool/main/a.deb", "a");
+  Put("pool/main/a.deb.asc", "s");
+  Mount();
+  fake_->ResetRequestCounts();
+  Result<Entry> file = LookupPath("pool/main/a.deb");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_TRUE(S_ISREG(file->attr.mode));
+  EXPECT_EQ(file->attr.size, 1u);
+  EXPECT_FALSE(LookupPath("pool/main/b.deb").has_value());
+  EXPECT_EQ(Count("HeadObject"), 0u);
+  EXPECT_EQ(Count("ListObjects"), 4u);  // pool, main, a.deb, b.deb
+}
+
+// attr_source=list: names between "key" and "key/" in S3's order ("a.deb",
+// "a-1" before "a/") can fill the probe's page: then LIST prefix="key/" decides.
+TEST_F(FsTest, ProbeCrowdedBySiblingsBeforeTheSlashStillFindsTheDirectory) {
+  options_.attr_source = AttrSource::kList;
+  for (int i = 0; i < 20; ++i) Put("repo/a-" + std::to_string(i), "x");
+  Put("repo/a.txt", "t");
+  Put("repo/a/inner", "i");
+  Put("repo/b-" + std::string(1, '0'), "y");
+  for (int i = 0; i < 20; ++i) Put("repo/b-" + std::to_string(i) + ".x", "");
+  Put("repo/b", "file b");
+  Mount();
+  Result<Entry> dir = LookupPath("repo/a");
+  ASSERT_TRUE(dir.has_value());
+  EXPECT_TRUE(S_ISDIR(dir->attr.mode));
+  Result<Entry> file = LookupPath("repo/b");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_TRUE(S_ISREG(file->attr.mode));
+  EXPECT_EQ(file->attr.size, 6u);
+  EXPECT_TRUE(LookupPath("repo/a/inner").has_value());
 }
 
 // A key seen as a directory is revalidated by the LIST of its children
