@@ -182,10 +182,8 @@ Result<Observation> Filesystem::MarkerDirObservation(
     return DirObservation(std::nullopt, at);  // list: as a listing shows it
   }
   Observation obs = DirObservation(page.objects.front().last_modified, at);
-  if (mapper_.uses_metadata()) {
-    Status meta = ApplyMarkerMeta(page.objects.front(), obs);
-    if (!meta.ok()) return meta.error();
-  }
+  Status meta = ApplyMarkerMeta(page.objects.front(), obs);
+  if (!meta.ok()) return meta.error();
   return obs;
 }
 

@@ -350,6 +350,7 @@ class Filesystem {
   Result<OpenReply> OpenWhileWriting(Ino ino, std::shared_ptr<OpenFile> file);
   Result<size_t> ReadWriteHandle(uint64_t fh, uint64_t offset, size_t size,
                                  char* out);
+  void CommitAtReleaseLocked(OpenFile& file);
   void ReleaseWriteHandle(uint64_t fh);
   void DropPreservedIfUnused(Ino ino);
   std::optional<AttrReply> PendingAttr(Ino ino, uint64_t fh);

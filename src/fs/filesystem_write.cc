@@ -448,6 +448,17 @@ Status Filesystem::Fsync(uint64_t fh) {
   return CommitLocked(*handle->file);
 }
 
+// Best effort: nobody gets an error of RELEASE.
+void Filesystem::CommitAtReleaseLocked(OpenFile& file) {
+  if (!file.DirtyLocked()) return;
+  if (Status st = CommitLocked(file); !st.ok()) {
+    REPOFS_LOG(kError) << "'" << file.key
+                       << "': changes after the last close() were not "
+                          "uploaded: "
+                       << st.error().message;
+  }
+}
+
 void Filesystem::ReleaseWriteHandle(uint64_t fh) {
   if (std::shared_ptr<WriteHandle> releasing = writes_.Get(fh)) {
     // Changes after the last FLUSH (a chmod or utime between close() and
@@ -457,14 +468,7 @@ void Filesystem::ReleaseWriteHandle(uint64_t fh) {
     // the TTL), and the inode takes the new version before it is dropped.
     OpenFile& file = *releasing->file;
     std::lock_guard lock(file.mu);
-    if (file.DirtyLocked() && writes_.HandleCount(file.ino) == 1) {
-      if (Status st = CommitLocked(file); !st.ok()) {
-        REPOFS_LOG(kError) << "'" << file.key
-                           << "': changes after the last close() were not "
-                              "uploaded: "
-                           << st.error().message;
-      }
-    }
+    if (writes_.HandleCount(file.ino) == 1) CommitAtReleaseLocked(file);
   }
   std::shared_ptr<OpenFile> last;
   std::shared_ptr<WriteHandle> handle = writes_.Remove(fh, &last);
@@ -478,16 +482,8 @@ void Filesystem::ReleaseWriteHandle(uint64_t fh) {
     std::lock_guard lock(last->mu);
     // Pages an mmap dirtied after the last FLUSH arrive as WRITEs before
     // RELEASE, and were committed above; a handle released concurrently
-    // may have left this one last (best effort: nobody gets this error).
-    if (last->DirtyLocked()) {
-      Status st = CommitLocked(*last);
-      if (!st.ok()) {
-        REPOFS_LOG(kError) << "'" << last->key
-                           << "': changes after the last close() were not "
-                              "uploaded: "
-                           << st.error().message;
-      }
-    }
+    // may have left this one last.
+    CommitAtReleaseLocked(*last);
     last->pending->Abort();
   }
   DropPreservedIfUnused(handle->file->ino);
