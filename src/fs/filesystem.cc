@@ -96,6 +96,7 @@ Filesystem::Filesystem(std::shared_ptr<ObjectClient> client,
       inodes_(mapper_.DirAttr(std::nullopt)),
       negatives_(negative_ttl_),
       listings_(ttl_),
+      covered_until_(InitialCoverage(clock)),
       upload_pool_(
           std::max(2, 2 * std::max(1, options.write.upload_parallelism))),
       lookup_pool_(kLookupThreads),
@@ -128,9 +129,10 @@ std::optional<std::string> Filesystem::DirKeyOf(Ino dir) const {
 
 std::chrono::milliseconds Filesystem::Remaining(SteadyTime observed_at,
                                                 SteadyTime now) const {
+  const std::chrono::milliseconds ttl = EntryTtl(now);
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      observed_at + ttl_ - now);
-  return std::clamp(left, std::chrono::milliseconds(0), ttl_);
+      observed_at + ttl - now);
+  return std::clamp(left, std::chrono::milliseconds(0), ttl);
 }
 
 Entry Filesystem::MakeEntry(const Attr& attr,
@@ -368,7 +370,7 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     return NotFound(name);
   }
   const SteadyTime now = clock_.SteadyNow();
-  if (auto hit = inodes_.LookupFresh(parent, name, now, ttl_)) {
+  if (auto hit = inodes_.LookupFresh(parent, name, now, EntryTtl(now))) {
     return MakeEntry(hit->first, hit->second);
   }
   if (negatives_.Contains(parent, name, now)) return NotFound(name);
@@ -424,6 +426,8 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
   if (was_file && info->ino != before->ino) {
     NoteRemoteChange(*dir_key + std::string(name), (*observed)->last_modified,
                      (*observed)->observed_at);
+  } else if (!before && info->type != FileType::kDirectory) {
+    NoteFirstSight(*dir_key + std::string(name), **observed);
   }
   return MakeEntry(info->attr, Remaining(info->validated_at, now));
 }

@@ -9,6 +9,18 @@
 // (Packages.gz, Release, InRelease: renamed within a second or two) costs a
 // few expiries, not one per file; each expires only what was validated
 // since the previous one.
+//
+// Settling: what is validated while a publish is in progress may be a pair
+// S3 held only for a moment (reprepro renames Packages.gz, then InRelease:
+// a look at both in between sees the old InRelease with the new index).
+// Trusted for the whole metadata_ttl, such a pair would be served that
+// long. So while S3 is settling -- a change seen within kSettlingTime of
+// being made -- entries are handed out for kSettlingTtl only, here and to
+// the kernel, and the pair lasts until the next look after the publish.
+//
+// A name without an inode (never looked up, or forgotten by the kernel
+// after an expiry told it to) cannot show "another version"; its first
+// sight counts as a change when S3 made it after the last expiry covered.
 #include <chrono>
 #include <utility>
 
@@ -19,6 +31,8 @@ namespace repofs::fs {
 namespace {
 
 constexpr std::time_t kClockSkew = 2;  // seconds
+constexpr std::time_t kSettlingTime = 2;  // seconds, S3's whole seconds
+constexpr std::chrono::milliseconds kSettlingTtl{250};
 
 }  // namespace
 
@@ -32,6 +46,23 @@ uint64_t Filesystem::coherent_expiries() const {
   return coherent_expiries_;
 }
 
+std::time_t Filesystem::InitialCoverage(const Clock& clock) {
+  // Objects made before the mount (and within the skew of it) are no news.
+  return std::chrono::system_clock::to_time_t(clock.Now()) + kClockSkew + 1;
+}
+
+std::chrono::milliseconds Filesystem::EntryTtl(SteadyTime now) const {
+  const int64_t until = settling_until_ns_.load(std::memory_order_relaxed);
+  if (now.time_since_epoch().count() < until) {
+    return std::min(ttl_, kSettlingTtl);
+  }
+  return ttl_;
+}
+
+void Filesystem::NoteFirstSight(std::string_view key, const Observation& obs) {
+  NoteRemoteChange(key, obs.last_modified, obs.observed_at);
+}
+
 void Filesystem::NoteRemoteChange(std::string_view key, std::time_t changed_at,
                                   SteadyTime observed_at) {
   const auto age = clock_.SteadyNow() - observed_at;
@@ -42,6 +73,16 @@ void Filesystem::NoteRemoteChange(std::string_view key, std::time_t changed_at,
   if (changed_at == 0) {
     changed_at = observed_wall -
                  std::chrono::duration_cast<std::chrono::seconds>(ttl_).count();
+  }
+  if (changed_at + kSettlingTime >= observed_wall) {
+    const int64_t until =
+        (clock_.SteadyNow() + std::chrono::seconds(kSettlingTime))
+            .time_since_epoch()
+            .count();
+    int64_t was = settling_until_ns_.load(std::memory_order_relaxed);
+    while (was < until && !settling_until_ns_.compare_exchange_weak(
+                              was, until, std::memory_order_relaxed)) {
+    }
   }
   std::vector<EntryRef> known;
   EntryInvalidator invalidator;
