@@ -427,7 +427,10 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     NoteRemoteChange(*dir_key + std::string(name), (*observed)->last_modified,
                      (*observed)->observed_at);
   } else if (!before && info->type != FileType::kDirectory) {
-    NoteFirstSight(*dir_key + std::string(name), **observed);
+    // No inode to compare (never seen, or forgotten by the kernel after an
+    // expiry): a change if S3 made it after the last expiry covered.
+    NoteRemoteChange(*dir_key + std::string(name), (*observed)->last_modified,
+                     (*observed)->observed_at);
   }
   return MakeEntry(info->attr, Remaining(info->validated_at, now));
 }

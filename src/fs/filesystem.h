@@ -378,15 +378,12 @@ class Filesystem {
   // started at `observed_at`.
   void NoteRemoteChange(std::string_view key, std::time_t changed_at,
                         SteadyTime observed_at);
-  // A lookup found `obs` for `key`, which had no inode (never seen, or
-  // forgotten by the kernel): a change is a change only if S3 made it
-  // after the last expiry covered (the mount's start, at first).
-  void NoteFirstSight(std::string_view key, const Observation& obs);
   // The TTL of entries handed out now: metadata_ttl, or kSettlingTtl while
   // S3 is settling (a change seen within kSettlingTime of being made: a
   // publish in progress, whose files are renamed one after another).
   std::chrono::milliseconds EntryTtl(SteadyTime now) const;
   static std::time_t InitialCoverage(const Clock& clock);
+  void StartSettling();  // with coherence_mu_ held
   Result<InodeInfo> ResolveChild(Ino parent, std::string_view name);
   Result<std::string> ChildKey(Ino parent, std::string_view name);
   Result<bool> HasKeysBelow(const std::string& dir_prefix);

@@ -59,8 +59,15 @@ std::chrono::milliseconds Filesystem::EntryTtl(SteadyTime now) const {
   return ttl_;
 }
 
-void Filesystem::NoteFirstSight(std::string_view key, const Observation& obs) {
-  NoteRemoteChange(key, obs.last_modified, obs.observed_at);
+// Written under coherence_mu_ only; read without it by every lookup.
+void Filesystem::StartSettling() {
+  const int64_t until =
+      (clock_.SteadyNow() + std::chrono::seconds(kSettlingTime))
+          .time_since_epoch()
+          .count();
+  settling_until_ns_.store(
+      std::max(until, settling_until_ns_.load(std::memory_order_relaxed)),
+      std::memory_order_relaxed);
 }
 
 void Filesystem::NoteRemoteChange(std::string_view key, std::time_t changed_at,
@@ -74,21 +81,12 @@ void Filesystem::NoteRemoteChange(std::string_view key, std::time_t changed_at,
     changed_at = observed_wall -
                  std::chrono::duration_cast<std::chrono::seconds>(ttl_).count();
   }
-  if (changed_at + kSettlingTime >= observed_wall) {
-    const int64_t until =
-        (clock_.SteadyNow() + std::chrono::seconds(kSettlingTime))
-            .time_since_epoch()
-            .count();
-    int64_t was = settling_until_ns_.load(std::memory_order_relaxed);
-    while (was < until && !settling_until_ns_.compare_exchange_weak(
-                              was, until, std::memory_order_relaxed)) {
-    }
-  }
   std::vector<EntryRef> known;
   EntryInvalidator invalidator;
   {
     std::lock_guard lock(coherence_mu_);
     if (changed_at + kClockSkew < covered_until_) return;
+    if (changed_at + kSettlingTime >= observed_wall) StartSettling();
     covered_until_ = std::max(covered_until_, observed_wall);
     ++coherent_expiries_;
     known = inodes_.ExpireFilesValidatedBefore(observed_at);

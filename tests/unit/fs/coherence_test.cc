@@ -92,5 +92,32 @@ TEST_F(CoherenceTest, VanishedFileExpiresTheRest) {
   EXPECT_EQ(Contents("dists/InRelease"), "release 2");
 }
 
+TEST_F(CoherenceTest, ForgottenNameReplacedMidPublishExpiresAndSettles) {
+  EXPECT_EQ(Contents("dists/InRelease"), "release 1");  // validated at t=0
+  Result<Entry> packages = LookupPath("dists/main/Packages");
+  ASSERT_TRUE(packages.has_value());
+  // The kernel forgets Packages (as it does after an expiry's invalidation):
+  // no inode is left to show "another version".
+  fs_->Forget(packages->attr.ino, 1000);
+  clock_.Advance(seconds(15));
+  Put("dists/main/Packages", "packages 2");  // made at t=15
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Contents("dists/main/Packages"), "packages 2");
+  EXPECT_EQ(fs_->coherent_expiries(), 1u);
+  // InRelease (fresh until t=30 on its own) is asked again, and while S3
+  // settles entries are handed out for 250 ms only.
+  fake_->ResetRequestCounts();
+  Result<Entry> release = LookupPath("dists/InRelease");
+  ASSERT_TRUE(release.has_value());
+  EXPECT_GE(Count("HeadObject"), 1u);
+  EXPECT_EQ(release->entry_timeout, std::chrono::milliseconds(250));
+  // Settled (2 s later): what is left of the whole TTL again (validated
+  // 3 s ago, at the lookup above).
+  clock_.Advance(seconds(3));
+  Result<Entry> later = LookupPath("dists/InRelease");
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->entry_timeout, std::chrono::milliseconds(27000));
+}
+
 }  // namespace
 }  // namespace repofs::fs::test
