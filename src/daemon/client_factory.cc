@@ -39,26 +39,24 @@ Result<ClientStack> CreateClientStack(const S3Options& s3,
   return stack;
 }
 
-Status CheckBucket(const ClientStack& stack, const S3Options& s3) {
+Result<ListPage> CheckBucket(const ClientStack& stack, const S3Options& s3,
+                             const std::string& prefix) {
   // Two quick retries only: a wrong endpoint or secret must stop the mount in
   // seconds, not after the full back-off schedule.
   S3Options quick = s3;
   quick.max_retries = 2;
   quick.retry_max_delay_ms = 500;
   s3::RetryingObjectClient checker(stack.s3, s3::RetryPolicy(quick));
-  S3Status status = checker.HeadBucket();
-  if (status.ok()) return OkStatus();
-  S3Error failure = status.error();
-  if (failure.code == S3ErrorCode::kAccessDenied) {
-    // HEAD responses have no body, so a wrong secret and a missing
-    // permission both read as 403. A one-key LIST returns the error XML with
-    // the precise code (SignatureDoesNotMatch, InvalidAccessKeyId, ...).
-    ListRequest probe;
-    probe.max_keys = 1;
-    auto listed = checker.ListObjects(probe);
-    if (!listed) failure = listed.error();
-  }
-  Error error = ToError(failure);
+  // A LIST, not a HEAD of the bucket: its errors carry the precise code
+  // (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchBucket; a HEAD has no
+  // body, so a wrong secret and a missing permission both read as 403).
+  ListRequest root;
+  root.prefix = prefix;
+  root.delimiter.assign(1, '/');  // (GCC 12 -Wrestrict false positive with = "/")
+  root.max_keys = 1000;
+  S3Result<ListPage> listed = checker.ListObjects(root);
+  if (listed.has_value()) return std::move(*listed);
+  Error error = ToError(listed.error());
   std::string where = s3.endpoint.empty() ? "s3." + s3.region + ".amazonaws.com" : s3.endpoint;
   error.message = "bucket '" + s3.bucket + "' at " + where + ": " + error.message;
   return error;

@@ -33,8 +33,12 @@ Result<ClientStack> CreateClientStack(const S3Options& s3,
                                       const CredentialsOptions& credentials);
 
 // Checks that the bucket answers with these credentials, with few retries
-// (startup must fail fast). The error message is one line naming the
+// (startup must fail fast), by listing the mount's root (`prefix`, "" or
+// ending in '/'): one delimited LIST page of up to 1,000 entries, which is
+// also the permission every lookup needs. Returns that page (the root's
+// listing when not truncated). The error message is one line naming the
 // endpoint and bucket, never a secret.
-Status CheckBucket(const ClientStack& stack, const S3Options& s3);
+Result<ListPage> CheckBucket(const ClientStack& stack, const S3Options& s3,
+                             const std::string& prefix);
 
 }  // namespace repofs::daemon

@@ -117,7 +117,9 @@ int RunMount(Config config) {
   if (Status st = CheckMountpoint(&config); !st.ok()) return Fail(st.error().message);
   auto stack = CreateClientStack(config.s3, config.credentials);
   if (!stack) return Fail(stack.error().message);
-  if (Status st = CheckBucket(*stack, config.s3); !st.ok()) return Fail(st.error().message);
+  Result<ListPage> root = CheckBucket(*stack, config.s3, config.prefix);
+  if (!root) return Fail(root.error().message);
+  const auto root_listed_at = RealClock().SteadyNow();
   if (config.fake_mount) return 0;  // mount -f: everything checked, nothing mounted
 
   fuse::FuseMountOptions mount_options;
@@ -179,6 +181,7 @@ int RunMount(Config config) {
                             config.transfer_threads, cache->source,
                             cache->counters);
   filesystem.SetUploadJournal(journal);
+  filesystem.SeedRootListing(*root, root_listed_at);
   REPOFS_LOG(kInfo) << "mounted " << config.fsname << " on " << config.mountpoint
                     << " (credentials: " << stack->credentials->Describe() << ")";
   if (background) background->Ready();

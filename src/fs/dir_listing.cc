@@ -95,6 +95,17 @@ const ListingItem* Listing::Find(std::string_view name) const {
   return &*it;
 }
 
+std::shared_ptr<const Listing> ListingOfPage(const ListPage& page,
+                                             const std::string& dir_key,
+                                             SteadyTime at) {
+  auto listing = std::make_shared<Listing>();
+  listing->dir_key = dir_key;
+  listing->listed_at = at;
+  AddPage(page, *listing);
+  Normalize(*listing);
+  return listing;
+}
+
 Result<std::shared_ptr<const Listing>> ListDirectory(ObjectClient& client,
                                                      const std::string& dir_key,
                                                      SteadyTime now) {

@@ -53,6 +53,12 @@ struct Listing {
 
 // Lists `dir_key` (the mount prefix + directory path + '/', or the bare mount
 // prefix for the root) with delimiter "/", following every page.
+// The listing of `dir_key` that `page` (LIST prefix=dir_key delimiter="/",
+// not truncated) is, seen at `at`.
+std::shared_ptr<const Listing> ListingOfPage(const ListPage& page,
+                                             const std::string& dir_key,
+                                             SteadyTime at);
+
 Result<std::shared_ptr<const Listing>> ListDirectory(ObjectClient& client,
                                                      const std::string& dir_key,
                                                      SteadyTime now);

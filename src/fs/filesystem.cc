@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <future>
 
 #include "util/log.h"
 
@@ -16,32 +15,6 @@ namespace {
 
 constexpr int kLookupThreads = 16;
 constexpr int kRefreshThreads = 2;
-
-// Entries the children probe of a lookup asks for. Names between "key" and
-// "key/" in S3's order ("key.asc", "key-1.0", the object "key" itself) come
-// first; with more of them than this the page cannot tell and LIST
-// prefix="key/" max-keys=1 decides.
-constexpr int kChildrenProbeKeys = 8;
-
-// Whether a LIST prefix="key" delimiter="/" page shows "key/" (true), shows
-// that there is none (false: the listing ended, or went past "key/" in S3's
-// byte order without it), or cannot tell (nullopt: truncated before it).
-std::optional<bool> HasChildrenEntry(const ListPage& page,
-                                     const std::string& marker_key) {
-  for (const std::string& prefix : page.common_prefixes) {
-    if (prefix == marker_key) return true;
-  }
-  if (!page.truncated) return false;
-  // char_traits<char> compares as unsigned char: S3's (UTF-8 byte) order.
-  if (!page.objects.empty() && page.objects.back().key > marker_key) {
-    return false;
-  }
-  if (!page.common_prefixes.empty() &&
-      page.common_prefixes.back() > marker_key) {
-    return false;
-  }
-  return std::nullopt;
-}
 
 std::time_t MountTime(const Clock& clock) {
   return std::chrono::system_clock::to_time_t(clock.Now());
@@ -204,112 +177,6 @@ Observation Filesystem::MarkerObservation(
   return obs;
 }
 
-// The same requests however many objects the directory holds.
-// - attr_source=head: HEAD key (its metadata is needed) and, in parallel,
-//   LIST prefix="key/" max-keys=1 (children? the marker "key/" comes first).
-//   RGW's cost of that LIST grows with the children (it merges every index
-//   shard: 2-3 ms among 100, 7-9 ms among 100,000), see docs/BENCHMARKS.md.
-// - attr_source=list: one LIST prefix="key" delimiter="/": everything under
-//   "key/" rolls up into one common prefix (3-4 ms on RGW for either size),
-//   and "key" itself, the smallest key with that prefix, comes first if it
-//   exists. No HEAD; directories show no marker (as a listing shows them).
-// A key last seen as a directory (store hint) is revalidated by LIST
-// prefix="key/" max-keys=1 alone; the object is asked for only when that
-// LIST is empty. nullopt: nothing there.
-Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
-                                                        SteadyTime now) {
-  const std::string marker_key = key + "/";
-  auto list_first = [this](const std::string& prefix) {
-    ListRequest request;
-    request.prefix = prefix;
-    request.max_keys = 1;
-    return client_->ListObjects(request);
-  };
-  auto has_children = [](const ListPage& page) {
-    return !page.objects.empty() || !page.common_prefixes.empty();
-  };
-  const bool heads = mapper_.uses_metadata();
-  auto as_file = [&](const std::optional<ObjectInfo>& object)
-      -> std::optional<Observation> {
-    if (!object) return std::nullopt;
-    if (!heads) {
-      return FileObservation(key, object->size, object->etag,
-                             object->last_modified, nullptr, now);
-    }
-    PosixMeta meta = ParseS3fsMetadata(object->metadata, key);
-    store_->Put(VersionKey{key, object->etag, object->last_modified}, meta);
-    return FileObservation(key, object->size, object->etag,
-                           object->last_modified, &meta, now);
-  };
-  if (store_->WasDirectory(key)) {
-    S3Result<ListPage> page = list_first(marker_key);
-    if (!page.has_value()) return ToError(page.error());
-    if (has_children(*page)) {
-      Result<Observation> dir = MarkerDirObservation(*page, marker_key, now);
-      if (!dir.has_value()) return dir.error();
-      return std::optional<Observation>(std::move(*dir));
-    }
-    // No children any more: the object alone answers.
-    if (heads) {
-      S3Result<std::optional<ObjectInfo>> object = client_->HeadObject(key);
-      if (!object.has_value()) return ToError(object.error());
-      return as_file(*object);
-    }
-    S3Result<ListPage> first = list_first(key);
-    if (!first.has_value()) return ToError(first.error());
-    if (first->objects.empty() || first->objects.front().key != key) {
-      return std::optional<Observation>();
-    }
-    return as_file(first->objects.front());
-  }
-  std::future<S3Result<std::optional<ObjectInfo>>> head;
-  if (heads) {
-    head = lookup_pool_.Async([this, key] { return client_->HeadObject(key); });
-  }
-  ListRequest request;
-  if (heads) {
-    request.prefix = marker_key;
-    request.max_keys = 1;
-  } else {
-    request.prefix = key;
-    request.delimiter = "/";
-    request.max_keys = kChildrenProbeKeys;
-  }
-  S3Result<ListPage> page = client_->ListObjects(request);
-  S3Result<std::optional<ObjectInfo>> object = std::optional<ObjectInfo>();
-  if (heads) object = head.get();
-  if (!page.has_value()) return ToError(page.error());
-  if (!object.has_value()) return ToError(object.error());
-  if (!heads && !page->objects.empty() && page->objects.front().key == key) {
-    object = std::optional<ObjectInfo>(page->objects.front());
-  }
-  std::optional<bool> children =
-      heads ? has_children(*page) : HasChildrenEntry(*page, marker_key);
-  if (!children) {  // too many names between "key" and "key/"
-    S3Result<ListPage> under = list_first(marker_key);
-    if (!under.has_value()) return ToError(under.error());
-    children = has_children(*under);
-  }
-  if (*children) {
-    if (object->has_value()) {
-      LogOnce(LogLevel::kWarning, "conflict:" + key,
-              "object '" + key + "' and keys under '" + key +
-                  "/' both exist; showing a directory");
-    }
-    store_->NoteDirectory(key);
-    // attr_source=list: no HEAD, and a listing of the parent does not show
-    // the marker either, so a directory has the mount time both ways.
-    if (!heads) {
-      return std::optional<Observation>(DirObservation(std::nullopt, now));
-    }
-    // attr_source=head listed "key/": the marker, if any, comes first.
-    Result<Observation> dir = MarkerDirObservation(*page, marker_key, now);
-    if (!dir.has_value()) return dir.error();
-    return std::optional<Observation>(std::move(*dir));
-  }
-  return as_file(*object);
-}
-
 // A lookup answered by a fresh listing of the parent: no request unless the
 // version's metadata is unknown (attr_source=head), then one HEAD.
 Result<std::optional<Observation>> Filesystem::ObserveListed(
@@ -362,6 +229,11 @@ Result<std::optional<Observation>> Filesystem::ObserveListed(
       key, info.size, info.etag, info.last_modified, &meta, now));
 }
 
+void Filesystem::SeedRootListing(const ListPage& page, SteadyTime at) {
+  if (page.truncated) return;
+  listings_.Put(kRootIno, ListingOfPage(page, options_.prefix, at));
+}
+
 Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
   if (!IsValidName(name)) {
     if (name.size() > 255) {
@@ -398,11 +270,20 @@ Result<Entry> Filesystem::Lookup(Ino parent, std::string_view name) {
     // be looked up one after another (ls -l after a long READDIRPLUS, nginx
     // serving a tree after the TTL). One re-listing in the background lets
     // the lookups after it answer from the listing instead of a probe each.
-    if (std::shared_ptr<const Listing> old = listings_.GetAny(parent);
-        old && old->items.size() >= kRefreshMinItems) {
+    const std::string key = *dir_key + std::string(name);
+    std::shared_ptr<const Listing> old = listings_.GetAny(parent);
+    if (old && old->items.size() >= kRefreshMinItems) {
       NoteExpiredLookup(parent, *dir_key, old->items.size());
     }
-    observed = ProbeKey(*dir_key + std::string(name), now);
+    bool seen_as_dir;
+    if (std::optional<InodeInfo> bound = inodes_.Bound(parent, name)) {
+      seen_as_dir = bound->type == FileType::kDirectory;
+    } else if (const ListingItem* item = old ? old->Find(name) : nullptr) {
+      seen_as_dir = item->is_dir;
+    } else {
+      seen_as_dir = store_->WasDirectory(key);
+    }
+    observed = ProbeKey(key, seen_as_dir, now);
   }
   if (!observed.has_value()) {
     if (auto stale = StaleLookup(parent, name, observed.error(), now)) {

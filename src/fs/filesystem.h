@@ -203,6 +203,11 @@ class Filesystem {
     upload_journal_ = std::move(journal);
   }
 
+  // The root directory's LIST page (prefix, delimiter "/") that the mount's
+  // check of the bucket got at `at`: when complete (not truncated) it is
+  // the root's listing, so the first lookups of a fresh mount cost no probe.
+  void SeedRootListing(const ListPage& page, SteadyTime at);
+
   // --- Modifications: EROFS on read-only mounts. ---
   Status RefuseWrite(std::string_view operation) const;
 
@@ -281,7 +286,11 @@ class Filesystem {
  private:
   std::string KeyOf(std::string_view dir_path, std::string_view name) const;
   std::optional<std::string> DirKeyOf(Ino dir) const;
+  // `seen_as_dir`: the name was a directory when last seen (an expired
+  // inode or listing, the store's hints). It only picks the probe's
+  // requests (filesystem_probe.cc).
   Result<std::optional<Observation>> ProbeKey(const std::string& key,
+                                              bool seen_as_dir,
                                               SteadyTime now);
   Result<Observation> MarkerDirObservation(const ListPage& page,
                                            const std::string& marker_key,

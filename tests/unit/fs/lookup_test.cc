@@ -331,9 +331,9 @@ TEST(ListingCacheTest, BackgroundPutLosesToALocalChange) {
 }
 
 // The first stat of a file costs the same requests among 100 objects as
-// among 100,000, never a listing of the directory. attr_source=list also
-// never sends an ordered LIST over the directory's children (prefix "pool/"
-// without a delimiter), whose cost on RGW grows with them.
+// among 100,000, never a listing of the directory, and never an ordered
+// LIST over the directory's children (prefix "pool/" without a delimiter),
+// whose cost on RGW grows with them.
 TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
   auto cost_with = [&](int objects, AttrSource source) {
     fake_ = std::make_shared<FakeObjectClient>(clock_);
@@ -348,7 +348,6 @@ TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
     EXPECT_TRUE(e.has_value());
     for (const ListRequest& list : fake_->ListRequestsForTest()) {
       EXPECT_LE(list.max_keys, 8);
-      if (source != AttrSource::kList) continue;
       EXPECT_FALSE(list.prefix == options_.prefix + "pool/" &&
                    list.delimiter.empty())
           << "an ordered LIST over the directory's children";
@@ -359,8 +358,10 @@ TEST_F(FsTest, LookupCostIndependentOfDirectorySize) {
   std::map<std::string, uint64_t> large =
       cost_with(100'000, AttrSource::kHead);
   EXPECT_EQ(small, large);
-  EXPECT_EQ(large["HeadObject"], 2u);   // "pool" and the file
-  EXPECT_EQ(large["ListObjects"], 2u);  // one max-keys=1 LIST each
+  // "pool" (then its marker "pool/", as the LIST showed a directory) and
+  // the file.
+  EXPECT_EQ(large["HeadObject"], 3u);
+  EXPECT_EQ(large["ListObjects"], 2u);  // one delimited LIST per name
   small = cost_with(100, AttrSource::kList);
   large = cost_with(100'000, AttrSource::kList);
   EXPECT_EQ(small, large);
@@ -406,19 +407,22 @@ TEST_F(FsTest, ProbeCrowdedBySiblingsBeforeTheSlashStillFindsTheDirectory) {
   EXPECT_TRUE(LookupPath("repo/a/inner").has_value());
 }
 
-// A key seen as a directory is revalidated by the LIST of its children
-// alone (no HEAD); when that LIST is empty the object is asked for after all.
-TEST_F(FsTest, KnownDirectoryRevalidatesWithoutHead) {
+// A key seen as a directory is revalidated by the LIST and the HEAD of its
+// marker (not of the object); when the LIST shows no children the object is
+// asked for after all.
+TEST_F(FsTest, KnownDirectoryRevalidatesWithoutHeadOfTheObject) {
   Put("dists/bookworm/InRelease", "r");
   Mount();
   ASSERT_TRUE(LookupPath("dists").has_value());
-  EXPECT_EQ(Count("HeadObject"), 1u);  // first sight: HEAD + LIST in parallel
+  // First sight: HEAD "dists" + LIST in parallel, then HEAD "dists/".
+  EXPECT_EQ(Count("HeadObject"), 2u);
+  EXPECT_EQ(Count("ListObjects"), 1u);
   clock_.Advance(seconds(31));
   fake_->ResetRequestCounts();
   Result<Entry> again = fs_->Lookup(kRootIno, "dists");
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(S_ISDIR(again->attr.mode));
-  EXPECT_EQ(Count("HeadObject"), 0u);
+  EXPECT_EQ(Count("HeadObject"), 1u);  // "dists/"
   EXPECT_EQ(Count("ListObjects"), 1u);
   // The directory became a file: the empty LIST is followed by the HEAD.
   ASSERT_TRUE(fake_->DeleteObject(options_.prefix + "dists/bookworm/InRelease")
@@ -430,8 +434,56 @@ TEST_F(FsTest, KnownDirectoryRevalidatesWithoutHead) {
   ASSERT_TRUE(file.has_value());
   EXPECT_TRUE(S_ISREG(file->attr.mode));
   EXPECT_EQ(file->attr.size, 10u);
-  EXPECT_EQ(Count("HeadObject"), 1u);
+  EXPECT_EQ(Count("HeadObject"), 2u);  // the marker's, then the object's
   EXPECT_EQ(Count("ListObjects"), 1u);
+}
+
+// The mount's check of the bucket lists the root: that page, when complete,
+// answers the root's lookups until the TTL (a name in it, or not in it).
+TEST_F(FsTest, SeededRootListingAnswersTheFirstLookups) {
+  options_.prefix = "p/";
+  Put("dists/bookworm/InRelease", "r");
+  Put("index.html", "<html>");
+  Mount();
+  ListRequest root;
+  root.prefix = "p/";
+  root.delimiter = "/";
+  S3Result<ListPage> page = fake_->ListObjects(root);
+  ASSERT_TRUE(page.has_value());
+  fs_->SeedRootListing(*page, clock_.SteadyNow());
+  fake_->ResetRequestCounts();
+  Result<Entry> file = fs_->Lookup(kRootIno, "index.html");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ(file->attr.size, 6u);
+  EXPECT_EQ(fs_->Lookup(kRootIno, "missing").error().errno_value, ENOENT);
+  EXPECT_EQ(Count("ListObjects"), 0u);
+  // attr_source=head: a directory's marker (none here) and a file's
+  // metadata are still asked for, with one HEAD each.
+  ASSERT_TRUE(fs_->Lookup(kRootIno, "dists").has_value());
+  EXPECT_EQ(Count("HeadObject"), 2u);
+  EXPECT_EQ(Count("ListObjects"), 0u);
+  // After the TTL the name is probed again.
+  clock_.Advance(seconds(31));
+  Put("late", "l");
+  EXPECT_TRUE(fs_->Lookup(kRootIno, "late").has_value());
+  EXPECT_GE(Count("ListObjects"), 1u);
+}
+
+// A truncated page (a root of more than max-keys entries) is no listing.
+TEST_F(FsTest, TruncatedRootPageIsNotSeeded) {
+  Put("a", "1");
+  Put("b", "2");
+  Mount();
+  ListRequest root;
+  root.delimiter = "/";
+  root.max_keys = 1;
+  S3Result<ListPage> page = fake_->ListObjects(root);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_TRUE(page->truncated);
+  fs_->SeedRootListing(*page, clock_.SteadyNow());
+  fake_->ResetRequestCounts();
+  ASSERT_TRUE(fs_->Lookup(kRootIno, "b").has_value());
+  EXPECT_EQ(Count("ListObjects"), 1u);  // probed: "b" was not in the page
 }
 
 }  // namespace
