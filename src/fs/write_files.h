@@ -48,6 +48,9 @@ Metadata ToS3fsMetadata(const PosixMeta& meta);
 PosixMeta NewMeta(mode_t mode, const Caller& caller, timespec now);
 timespec WallNow(const Clock& clock);
 void SetMtime(PosixMeta& meta, timespec when);
+struct OpenFile;
+// The PUT of new content of `file`: its s3fs metadata (filesystem_write.cc).
+PutOptions ContentPut(const OpenFile& file);
 
 inline constexpr uint64_t kWriteHandleBit = 1ull << 62;
 inline bool IsWriteHandle(uint64_t fh) { return (fh & kWriteHandleBit) != 0; }

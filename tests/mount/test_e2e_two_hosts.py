@@ -368,7 +368,9 @@ def test_b_never_serves_a_broken_repository_while_a_publishes(hosts_factory):
     # the InRelease is the publisher's own window (reprepro renames indexes
     # first; between those renames and InRelease's, S3 holds exactly that
     # pair, as a local disk would): apt's "Mirror sync in progress?". It is
-    # counted, and must be explained by a round A was publishing.
+    # counted, and must be explained by a round A was publishing: one that
+    # began before that apt run ended and ended no more than TTL + 1 s
+    # (B's entry lifetime) before it began.
     # A received size alone may match rounds on both sides: "ambiguous",
     # printed, not failed.
     older, newer, ambiguous = [], [], []
@@ -376,10 +378,11 @@ def test_b_never_serves_a_broken_repository_while_a_publishes(hosts_factory):
         for index, exp, got in h.apt_mismatches(o) or [(None, None, [])]:
             item = "%.2f-%.2f s: %s expected round %s, received round(s) %s; %s" % (
                 s, e, index, exp, got, apt_errors(o))
-            started = {r for r, start, _ in publish_log if start - t0 <= e}
+            windows = {r for r, start, done in publish_log
+                       if start - t0 <= e and done - t0 + TTL + 1.0 >= s}
             if exp is None or not got or all(r <= exp for r in got):
                 older.append(item)
-            elif all(r > exp and r in started for r in got):
+            elif all(r > exp and r in windows for r in got):
                 newer.append(item)
             else:
                 ambiguous.append(item)
