@@ -332,6 +332,9 @@ class Filesystem {
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
+  // Pins `ino` for an open (filling `path`): ENOENT for an unknown inode,
+  // EISDIR (unpinned again) for a directory.
+  Result<InodeInfo> PinForOpen(Ino ino, std::string* path);
   // For a cached read: the version a plain read handle (or, fh 0, the
   // inode) reads and the byte count READ(offset, size) returns (clamped at
   // EOF, > 0); nullopt without a cache, for other handles, or at EOF.

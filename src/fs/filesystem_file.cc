@@ -63,6 +63,16 @@ Status Filesystem::RevalidateForOpen(const InodeInfo& info,
   return OkStatus();
 }
 
+Result<InodeInfo> Filesystem::PinForOpen(Ino ino, std::string* path) {
+  std::optional<InodeInfo> info = inodes_.Pin(ino, path);
+  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  if (info->type == FileType::kDirectory) {
+    inodes_.Unpin(ino);
+    return Error{EISDIR, "is a directory"};
+  }
+  return std::move(*info);
+}
+
 Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND))) {
     if (options_.read_only) return RefuseWrite("open for writing").error();
@@ -72,16 +82,13 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
     return OpenWhileWriting(ino, std::move(file));
   }
   std::string path;
-  std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
-  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  Result<InodeInfo> info = PinForOpen(ino, &path);
+  if (!info.has_value()) return info.error();
   // Unpins on every failure below.
   auto fail = [&](Error error) -> Result<OpenReply> {
     inodes_.Unpin(ino);
     return error;
   };
-  if (info->type == FileType::kDirectory) {
-    return fail(Error{EISDIR, "is a directory"});
-  }
   const std::string key = KeyOf("", path);
   if (info->stale) {
     return fail(Error{ESTALE, "'" + key + "' was replaced or deleted"});

@@ -22,15 +22,12 @@ std::string BaseName(const std::string& path) {
 
 Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
   std::string path;
-  std::optional<InodeInfo> info = inodes_.Pin(ino, &path);
-  if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+  Result<InodeInfo> info = PinForOpen(ino, &path);
+  if (!info.has_value()) return info.error();
   auto fail = [&](Error error) -> Result<OpenReply> {
     inodes_.Unpin(ino);
     return error;
   };
-  if (info->type == FileType::kDirectory) {
-    return fail(Error{EISDIR, "is a directory"});
-  }
   SettleReleases(ino);
   // The kernel reads this inode through a passthrough backing file and
   // refuses any other open of it: its readers keep it, and the writer's
