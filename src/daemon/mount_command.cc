@@ -117,9 +117,11 @@ int RunMount(Config config) {
   if (Status st = CheckMountpoint(&config); !st.ok()) return Fail(st.error().message);
   auto stack = CreateClientStack(config.s3, config.credentials);
   if (!stack) return Fail(stack.error().message);
+  // Taken before the LIST: the root listing is never trusted longer than
+  // metadata_ttl after S3 was asked.
+  const auto root_listed_at = RealClock().SteadyNow();
   Result<ListPage> root = CheckBucket(*stack, config.s3, config.prefix);
   if (!root) return Fail(root.error().message);
-  const auto root_listed_at = RealClock().SteadyNow();
   if (config.fake_mount) return 0;  // mount -f: everything checked, nothing mounted
 
   fuse::FuseMountOptions mount_options;

@@ -221,12 +221,17 @@ Result<std::optional<Observation>> Filesystem::ObserveListed(
   }
   S3Result<std::optional<ObjectInfo>> head = client_->HeadObject(key);
   if (!head.has_value()) return ToError(head.error());
-  if (!head->has_value()) return std::optional<Observation>();
-  const ObjectInfo& info = **head;
-  PosixMeta meta = ParseS3fsMetadata(info.metadata, key);
-  store_->Put(VersionKey{key, info.etag, info.last_modified}, meta);
-  return std::optional<Observation>(FileObservation(
-      key, info.size, info.etag, info.last_modified, &meta, now));
+  return HeadObservation(key, *head, now);
+}
+
+std::optional<Observation> Filesystem::HeadObservation(
+    const std::string& key, const std::optional<ObjectInfo>& head,
+    SteadyTime now) {
+  if (!head) return std::nullopt;
+  PosixMeta meta = ParseS3fsMetadata(head->metadata, key);
+  store_->Put(VersionKey{key, head->etag, head->last_modified}, meta);
+  return FileObservation(key, head->size, head->etag, head->last_modified,
+                         &meta, now);
 }
 
 void Filesystem::SeedRootListing(const ListPage& page, SteadyTime at) {

@@ -301,6 +301,11 @@ class Filesystem {
                                                    const Listing& listing,
                                                    const ListingItem& item,
                                                    SteadyTime now);
+  // A HEAD's answer for `key` (nullopt: no object): its s3fs metadata,
+  // recorded in the store for its version.
+  std::optional<Observation> HeadObservation(
+      const std::string& key, const std::optional<ObjectInfo>& head,
+      SteadyTime now);
   Observation FileObservation(const std::string& key, uint64_t size,
                               std::string etag, std::time_t last_modified,
                               const PosixMeta* meta, SteadyTime now) const;
@@ -331,6 +336,10 @@ class Filesystem {
   static constexpr size_t kTrimAfterEntries = 10000;
   Status RevalidateForOpen(const InodeInfo& info, const std::string& key,
                            SteadyTime now);
+  // ESTALE for a stale inode; after the TTL, RevalidateForOpen, whose S3
+  // failure is forgiven when `serve_stale` and stale_if_error allows it.
+  Status EnsureCurrentForOpen(const InodeInfo& info, const std::string& key,
+                              SteadyTime now, bool serve_stale);
   Result<std::unique_ptr<prefetch::ObjectReader>> MakeInodeReader(Ino ino);
   // Pins `ino` for an open (filling `path`): ENOENT for an unknown inode,
   // EISDIR (unpinned again) for a directory.

@@ -73,6 +73,20 @@ Result<InodeInfo> Filesystem::PinForOpen(Ino ino, std::string* path) {
   return std::move(*info);
 }
 
+Status Filesystem::EnsureCurrentForOpen(const InodeInfo& info,
+                                        const std::string& key,
+                                        SteadyTime now, bool serve_stale) {
+  if (info.stale) {
+    return Error{ESTALE, "'" + key + "' was replaced or deleted"};
+  }
+  if (now - info.validated_at < ttl_) return OkStatus();
+  Status valid = RevalidateForOpen(info, key, now);
+  if (!valid.ok() && serve_stale && ServeStale(valid.error(), key)) {
+    return OkStatus();
+  }
+  return valid;
+}
+
 Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND))) {
     if (options_.read_only) return RefuseWrite("open for writing").error();
@@ -90,17 +104,12 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
     return error;
   };
   const std::string key = KeyOf("", path);
-  if (info->stale) {
-    return fail(Error{ESTALE, "'" + key + "' was replaced or deleted"});
-  }
   const SteadyTime now = clock_.SteadyNow();
-  if (now - info->validated_at >= ttl_) {
-    Status valid = RevalidateForOpen(*info, key, now);
-    // S3 failing: the version known is the best answer (stale-if-error);
-    // its cached blocks are served, uncached reads fail with EIO.
-    if (!valid.ok() && !ServeStale(valid.error(), key)) {
-      return fail(valid.error());
-    }
+  // S3 failing: the version known is the best answer (stale-if-error); its
+  // cached blocks are served, uncached reads fail with EIO.
+  if (Status current = EnsureCurrentForOpen(*info, key, now, true);
+      !current.ok()) {
+    return fail(current.error());
   }
   auto handle =
       std::make_shared<FileHandle>(ino, key, info->etag, info->attr.size);

@@ -134,12 +134,7 @@ Result<std::optional<Observation>> Filesystem::ProbeKey(const std::string& key,
     object = client_->HeadObject(key);
     if (!object->has_value()) return ToError(object->error());
   }
-  if (!**object) return std::optional<Observation>();
-  const ObjectInfo& info = ***object;
-  PosixMeta meta = ParseS3fsMetadata(info.metadata, key);
-  store_->Put(VersionKey{key, info.etag, info.last_modified}, meta);
-  return std::optional<Observation>(FileObservation(
-      key, info.size, info.etag, info.last_modified, &meta, now));
+  return HeadObservation(key, **object, now);
 }
 
 }  // namespace repofs::fs

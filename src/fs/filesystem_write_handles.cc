@@ -39,13 +39,10 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
   std::shared_ptr<OpenFile> file = writes_.Find(ino);
   if (!file) {
     const std::string key = KeyOf("", path);
-    if (info->stale) {
-      return fail(Error{ESTALE, "'" + key + "' was replaced or deleted"});
-    }
-    const SteadyTime now = clock_.SteadyNow();
-    if (now - info->validated_at >= ttl_) {
-      Status valid = RevalidateForOpen(*info, key, now);
-      if (!valid.ok()) return fail(valid.error());
+    if (Status current =
+            EnsureCurrentForOpen(*info, key, clock_.SteadyNow(), false);
+        !current.ok()) {
+      return fail(current.error());
     }
     Result<std::unique_ptr<upload::PendingObject>> pending = NewPending(key);
     if (!pending.has_value()) return fail(pending.error());
