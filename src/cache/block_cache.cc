@@ -170,6 +170,12 @@ std::optional<BlockRef> BlockCache::LookupInternal(const VersionRef& version,
     if (count) CountLookup(false);
     return std::nullopt;
   }
+  Slice grown{nullptr, 0, 0};
+  if (read != nullptr && read->grow != nullptr) {
+    read->grow->resize(expected);
+    grown = Slice{read->grow->data(), 0, expected};
+    read = &grown;
+  }
   BlockTag tag{id.Prefix64(), block_no};
   bool verified = false;
   std::shared_ptr<void> pin;
@@ -231,8 +237,7 @@ bool BlockCache::ReadBlock(const VersionRef& version, uint64_t block_no,
                            std::string* out) {
   const uint64_t expected = ExpectedLength(version, block_no);
   if (expected == 0) return false;
-  out->resize(expected);
-  const Slice read{out->data(), 0, expected};
+  const Slice read{nullptr, 0, expected, out};
   if (LookupInternal(version, block_no, &read, true)) return true;
   out->clear();
   return false;

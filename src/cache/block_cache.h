@@ -280,6 +280,9 @@ class BlockCache {
     char* dst;
     uint64_t from;
     uint64_t length;
+    // Non-null: the whole block goes into *grow, sized only once the block
+    // is known to be there (a miss costs no zero-filling of a block).
+    std::string* grow = nullptr;
   };
   std::optional<BlockRef> LookupInternal(const VersionRef& version,
                                          uint64_t block_no, const Slice* read,

@@ -363,6 +363,10 @@ class Filesystem {
   // Write path helpers (filesystem_write*.cc, filesystem_namespace.cc,
   // filesystem_rename.cc).
   Result<OpenReply> OpenForWrite(Ino ino, int flags);
+  Result<std::shared_ptr<OpenFile>> WriterFor(const InodeInfo& info,
+                                              const std::string& path);
+  // Rounds of OpenForWrite's find-and-add-handle against racing closes.
+  static constexpr int kOpenRounds = 4;
   int64_t OtherReaders(Ino ino) const;
   void SettleReleases(Ino ino);
   // How long a write open waits for readers' RELEASEs in flight (50 ms).

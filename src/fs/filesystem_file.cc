@@ -93,7 +93,11 @@ Result<OpenReply> Filesystem::Open(Ino ino, int flags) {
     return OpenForWrite(ino, flags);  // filesystem_write.cc
   }
   if (std::shared_ptr<OpenFile> file = writes_.Find(ino)) {
-    return OpenWhileWriting(ino, std::move(file));
+    Result<OpenReply> reply = OpenWhileWriting(ino, std::move(file));
+    // EAGAIN: the writer was released meanwhile; open what it committed.
+    if (reply.has_value() || reply.error().errno_value != EAGAIN) {
+      return reply;
+    }
   }
   std::string path;
   Result<InodeInfo> info = PinForOpen(ino, &path);

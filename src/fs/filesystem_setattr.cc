@@ -45,7 +45,15 @@ Result<AttrReply> Filesystem::SetAttr(Ino ino, const SetAttrRequest& request,
   if (!file) file = writes_.Find(ino);
   if (!file) return SetAttrStored(*info, request);
 
-  std::lock_guard lock(file->mu);
+  std::unique_lock lock(file->mu);
+  if (file->released) {
+    // Its last RELEASE finished its final commit after we found it: the
+    // change goes to the version that commit left on the inode.
+    lock.unlock();
+    info = inodes_.Get(ino);
+    if (!info) return Error{ENOENT, "unknown inode " + std::to_string(ino)};
+    return SetAttrStored(*info, request);
+  }
   if (request.size) {
     if (*request.size != 0) {
       if (Status st = LoadLocked(*file); !st.ok()) return st.error();

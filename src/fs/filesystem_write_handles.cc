@@ -36,44 +36,75 @@ Result<OpenReply> Filesystem::OpenForWrite(Ino ino, int flags) {
     inodes_.MarkStale(ino);
     return fail(Error{ESTALE, "'" + path + "' is read through passthrough"});
   }
-  std::shared_ptr<OpenFile> file = writes_.Find(ino);
-  if (!file) {
-    const std::string key = KeyOf("", path);
-    if (Status current =
-            EnsureCurrentForOpen(*info, key, clock_.SteadyNow(), false);
-        !current.ok()) {
-      return fail(current.error());
+  // The file found may lose its last handle before ours is added (a close
+  // racing this open): AddHandle refuses it, and the next round finds none
+  // and starts from the version that close committed.
+  std::shared_ptr<OpenFile> file;
+  uint64_t fh = 0;
+  int64_t others = 0;  // handles of others reading through the page cache
+  for (int round = 0; fh == 0 && round < kOpenRounds; ++round) {
+    if (round > 0) {
+      std::optional<InodeInfo> now = inodes_.Get(ino);
+      if (!now) return fail(Error{ENOENT, "'" + path + "' vanished"});
+      *info = *now;
     }
-    Result<std::unique_ptr<upload::PendingObject>> pending = NewPending(key);
-    if (!pending.has_value()) return fail(pending.error());
-    auto fresh = std::make_shared<OpenFile>(ino, std::move(*pending));
-    fresh->parent = info->parent;
-    fresh->name = BaseName(path);
-    fresh->SetKeyLocked(key);
-    fresh->base = FileVersion{info->etag, info->last_modified, info->attr.size};
-    fresh->loaded = info->etag.empty() || info->attr.size == 0;
-    fresh->meta = MetaOf(info->attr);
-    fresh->pending->SetStreamingPutOptions(ContentPut(*fresh));
-    file = writes_.Insert(std::move(fresh));
+    Result<std::shared_ptr<OpenFile>> found = WriterFor(*info, path);
+    if (!found.has_value()) return fail(found.error());
+    file = std::move(*found);
+    others = OtherReaders(ino);  // before ours counts (see OtherReaders)
+    fh = writes_.AddHandle(file, (flags & O_ACCMODE) != O_RDONLY);
   }
-  // Others read this inode through the page cache: bypass it (see top).
-  const int64_t others = OtherReaders(ino);
+  if (fh == 0) return fail(Error{EAGAIN, "'" + path + "' is being closed"});
+  // Truncated only once our handle holds the file: a truncation of a file
+  // whose last handle is going away would be committed by that RELEASE.
   if (flags & O_TRUNC) {
-    std::lock_guard lock(file->mu);
-    if (Status st = file->pending->Truncate(0); !st.ok()) {
-      return fail(st.error());
+    Status truncated = OkStatus();
+    {
+      std::lock_guard lock(file->mu);
+      truncated = file->pending->Truncate(0);
+      if (truncated.ok()) {
+        file->loaded = true;
+        file->content_dirty = true;
+        file->mtime_explicit = false;
+        SetMtime(file->meta, WallNow(clock_));
+      }
     }
-    file->loaded = true;
-    file->content_dirty = true;
-    file->mtime_explicit = false;
-    SetMtime(file->meta, WallNow(clock_));
+    if (!truncated.ok()) {
+      ReleaseWriteHandle(fh);  // unpins the inode
+      return truncated.error();
+    }
   }
   OpenReply reply;
-  reply.fh = writes_.AddHandle(file, (flags & O_ACCMODE) != O_RDONLY);
+  reply.fh = fh;
+  // Others read this inode through the page cache: bypass it (see top).
   reply.direct_io = others > 0;
   reply.keep_cache = !reply.direct_io && !(flags & O_TRUNC);
   reply.needs_flush = true;
   return reply;
+}
+
+// The open file registered for `info`'s inode, or a new one registered
+// for it, starting from `info`'s version.
+Result<std::shared_ptr<OpenFile>> Filesystem::WriterFor(
+    const InodeInfo& info, const std::string& path) {
+  if (std::shared_ptr<OpenFile> file = writes_.Find(info.ino)) return file;
+  const std::string key = KeyOf("", path);
+  if (Status current =
+          EnsureCurrentForOpen(info, key, clock_.SteadyNow(), false);
+      !current.ok()) {
+    return current.error();
+  }
+  Result<std::unique_ptr<upload::PendingObject>> pending = NewPending(key);
+  if (!pending.has_value()) return pending.error();
+  auto fresh = std::make_shared<OpenFile>(info.ino, std::move(*pending));
+  fresh->parent = info.parent;
+  fresh->name = BaseName(path);
+  fresh->SetKeyLocked(key);
+  fresh->base = FileVersion{info.etag, info.last_modified, info.attr.size};
+  fresh->loaded = info.etag.empty() || info.attr.size == 0;
+  fresh->meta = MetaOf(info.attr);
+  fresh->pending->SetStreamingPutOptions(ContentPut(*fresh));
+  return writes_.Insert(std::move(fresh));
 }
 
 // A read-only open of an inode that a writer of this process has open: the
@@ -97,6 +128,10 @@ Result<OpenReply> Filesystem::OpenWhileWriting(Ino ino,
         std::make_shared<FileHandle>(ino, key, base.etag, base.size));
   } else {
     reply.fh = writes_.AddHandle(std::move(file), false);
+    if (reply.fh == 0) {  // committed and released meanwhile
+      inodes_.Unpin(ino);
+      return Error{EAGAIN, "writer released"};
+    }
   }
   reply.keep_cache = false;
   reply.direct_io = true;
@@ -133,7 +168,7 @@ Result<CreateReply> Filesystem::Create(Ino parent, std::string_view name,
   file->exclusive = (flags & O_EXCL) != 0;
   file->meta = meta;
   file->pending->SetStreamingPutOptions(ContentPut(*file));
-  writes_.Insert(file);
+  file = writes_.Insert(std::move(file));
   negatives_.Erase(parent, name);
   CreateReply reply;
   reply.entry = MakeEntry(info->attr, ttl_);
@@ -233,6 +268,7 @@ void Filesystem::ReleaseWriteHandle(uint64_t fh) {
     // may have left this one last.
     CommitAtReleaseLocked(*last);
     last->pending->Abort();
+    last->released = true;
   }
   DropPreservedIfUnused(handle->file->ino);
 }

@@ -18,8 +18,10 @@ std::shared_ptr<OpenFile> WriteFiles::Insert(std::shared_ptr<OpenFile> file) {
 uint64_t WriteFiles::AddHandle(std::shared_ptr<OpenFile> file,
                                bool can_write) {
   std::lock_guard lock(mu_);
+  auto it = files_.find(file->ino);
+  if (it == files_.end() || it->second.file != file) return 0;
   uint64_t fh = kWriteHandleBit | next_++;
-  ++files_[file->ino].handles;
+  ++it->second.handles;
   auto handle = std::make_shared<WriteHandle>();
   handle->file = std::move(file);
   handle->can_write = can_write;

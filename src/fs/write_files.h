@@ -82,6 +82,9 @@ struct OpenFile {
   // Unlinked while open: commits are dropped. Readable without `mu`.
   std::atomic<bool> unlinked{false};
   bool announce = false;        // committed; the kernel entry is stale
+  // Its last handle was released and the final commit done: a SETATTR that
+  // found the file just before must apply to the inode instead.
+  bool released = false;
   PosixMeta meta;               // all four fields present
   bool mtime_explicit = false;  // meta.mtime set by utimens after writes
 
@@ -122,7 +125,9 @@ class WriteFiles {
   // Registers `file` for its inode unless one is registered already;
   // returns the registered one.
   std::shared_ptr<OpenFile> Insert(std::shared_ptr<OpenFile> file);
-  // A new handle on `file` (registered with Insert). Returns its number.
+  // A new handle on `file`, which must be the one registered for its inode.
+  // Returns its number, or 0 when `file` is not registered (its last handle
+  // was released since it was found): the caller starts over.
   uint64_t AddHandle(std::shared_ptr<OpenFile> file, bool can_write);
   std::shared_ptr<WriteHandle> Get(uint64_t fh) const;
   // Removes the handle; when it was the last one of its file, the file is

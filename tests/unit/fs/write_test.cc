@@ -321,6 +321,44 @@ TEST_F(WriteTest, GetAttrDuringTheReleaseCommitSeesTheChange) {
   EXPECT_EQ(Meta("w.txt", "mtime"), "1577880042");
 }
 
+// A utime that arrives while RELEASE commits an earlier chmod finds the
+// file still open and waits for it. Whichever of the two gets the file's
+// lock next, the utime must end up in S3: taken into the final commit, or
+// applied to the released file's inode by a self-copy (`touch -d` right
+// after `chmod`, as cp -p, rsync and Python's write-then-utime do).
+TEST_F(WriteTest, SetAttrRacingTheLastReleaseIsNotLost) {
+  auto slow = std::make_shared<FailureObjectClient>(fake_, RealClock());
+  Mount(slow);
+  for (int round = 0; round < 8; ++round) {
+    const std::string name = "r" + std::to_string(round) + ".txt";
+    Result<CreateReply> created = fs_->Create(
+        kRootIno, name, 0644, O_CREAT | O_EXCL | O_WRONLY, kCaller);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    const Ino ino = created->entry.attr.ino;
+    const uint64_t fh = created->open.fh;
+    ASSERT_TRUE(WriteAll(fh, 0, "content\n").ok());
+    ASSERT_TRUE(fs_->Flush(fh).has_value());
+    SetAttrRequest chmod;
+    chmod.mode = 0640;
+    ASSERT_TRUE(fs_->SetAttr(ino, chmod, 0).has_value());
+    slow->SetLatency("CopyObject", std::chrono::milliseconds(60));
+    std::thread release([&] { fs_->Release(fh); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    SetAttrRequest utime;
+    utime.mtime = timespec{1'577'880'042 + round, 0};
+    Result<AttrReply> set = fs_->SetAttr(ino, utime, 0);
+    release.join();
+    slow->SetLatency("CopyObject", std::chrono::milliseconds(0));
+    ASSERT_TRUE(set.has_value()) << set.error().message;
+    EXPECT_EQ(Meta(name, "mtime"), std::to_string(1'577'880'042 + round))
+        << "round " << round;
+    EXPECT_EQ(Meta(name, "mode"), std::to_string(S_IFREG | 0640));
+    Result<AttrReply> after = fs_->GetAttr(ino);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(after->attr.mtime.tv_sec, 1'577'880'042 + round);
+  }
+}
+
 TEST_F(WriteTest, SetAttrWithoutOpenFileMakesANewVersionInPlace) {
   Put("f", "content", {{"mode", "33188"}, {"mtime", "1500000000"}});
   Mount();
