@@ -146,6 +146,13 @@ int RunMount(Config config) {
   // with ~50 FUSE and transfer threads that fragmentation, not live data,
   // dominated RSS with 100,000 inodes known. Four arenas keep contention low.
   mallopt(M_ARENA_MAX, 4);
+  // Fixed thresholds instead of glibc's dynamic ones: freeing one large
+  // block (a 100,000-entry listing is ~10 MB) would raise the mmap threshold
+  // to its size and the trim threshold to twice that, after which the free
+  // tops of the thread arenas (tens of MB after a big `ls -l`) stay
+  // resident, and malloc_trim does not touch arena tops.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
   // Staging files of the write path: a per-mount directory unless set (the
   // files in it are unlinked right after creation; the directory goes at
   // exit).

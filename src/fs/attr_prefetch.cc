@@ -1,68 +1,109 @@
 #include "fs/attr_prefetch.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace repofs::fs {
 
 void AttrPrefetch::Start(ThreadPool& pool, ObjectClient& client,
                          MetadataStore& store, std::vector<Work> work) {
+  indices_.reserve(work.size());
+  key_ends_.reserve(work.size());
+  key_lengths_.reserve(work.size());
+  size_t bytes = 0;
+  for (const Work& w : work) bytes += w.key.size();
+  keys_.reserve(bytes);
+  for (const Work& w : work) {
+    indices_.push_back(static_cast<uint32_t>(w.index));
+    keys_ += w.key;
+    key_ends_.push_back(static_cast<uint32_t>(keys_.size()));
+    key_lengths_.push_back(static_cast<uint16_t>(w.key.size()));
+  }
+  work.clear();
+  work.shrink_to_fit();
   {
     std::lock_guard lock(mu_);
-    for (const Work& w : work) outcomes_[w.index];  // kPending
+    slots_.resize(indices_.size());
   }
+  const size_t runners =
+      std::min(indices_.size(), static_cast<size_t>(std::max(1, pool.size())));
   auto self = shared_from_this();
-  for (Work& w : work) {
-    pool.Submit([self, index = w.index, key = std::move(w.key), &client,
-                 &store] { self->RunOne(index, key, client, store); });
+  for (size_t i = 0; i < runners; ++i) {
+    pool.Submit([self, &client, &store] { self->RunAll(client, store); });
   }
 }
 
-void AttrPrefetch::RunOne(size_t index, const std::string& key,
-                          ObjectClient& client, MetadataStore& store) {
-  HeadOutcome outcome;
+void AttrPrefetch::RunAll(ObjectClient& client, MetadataStore& store) {
+  for (size_t slot = next_.fetch_add(1); slot < indices_.size();
+       slot = next_.fetch_add(1)) {
+    RunOne(slot, client, store);
+  }
+}
+
+void AttrPrefetch::RunOne(size_t slot, ObjectClient& client,
+                          MetadataStore& store) {
+  Slot done;
+  std::optional<Error> error;
+  const std::string key(KeyOf(slot));
   if (cancelled_.load()) {
-    outcome.state = HeadOutcome::State::kFailed;
-    outcome.error = Error{ECANCELED, "directory handle released"};
+    error = Error{ECANCELED, "directory handle released"};
   } else {
     S3Result<std::optional<ObjectInfo>> head = client.HeadObject(key);
     if (!head.has_value()) {
-      outcome.state = HeadOutcome::State::kFailed;
-      outcome.error = ToError(head.error());
+      error = ToError(head.error());
     } else if (!head->has_value()) {
-      outcome.state = HeadOutcome::State::kGone;
+      done.state = HeadOutcome::State::kGone;
     } else {
       const ObjectInfo& info = **head;
-      outcome.state = HeadOutcome::State::kFound;
-      outcome.size = info.size;
-      outcome.etag = info.etag;
-      outcome.last_modified = info.last_modified;
-      outcome.meta = ParseS3fsMetadata(info.metadata, key);
-      store.Put(VersionKey{key, info.etag, info.last_modified}, outcome.meta);
+      done.state = HeadOutcome::State::kFound;
+      done.size = info.size;
+      done.etag = CompactEtag(info.etag);
+      done.last_modified = info.last_modified;
+      done.meta = ParseS3fsMetadata(info.metadata, key);
+      store.Put(VersionKey{key, info.etag, info.last_modified}, done.meta);
     }
   }
+  if (error) done.state = HeadOutcome::State::kFailed;
   {
     std::lock_guard lock(mu_);
-    outcomes_[index] = std::move(outcome);
+    slots_[slot] = std::move(done);
+    if (error) failures_.emplace(slot, std::move(*error));
   }
   done_cv_.notify_all();
 }
 
+size_t AttrPrefetch::SlotOf(size_t index) const {
+  auto it = std::lower_bound(indices_.begin(), indices_.end(), index);
+  if (it == indices_.end() || *it != index) return std::string::npos;
+  return static_cast<size_t>(it - indices_.begin());
+}
+
 bool AttrPrefetch::Has(size_t index) const {
-  std::lock_guard lock(mu_);
-  return outcomes_.count(index) != 0;
+  return SlotOf(index) != std::string::npos;
 }
 
 HeadOutcome AttrPrefetch::Wait(size_t index) {
-  std::unique_lock lock(mu_);
-  auto it = outcomes_.find(index);
-  if (it == outcomes_.end()) {
-    HeadOutcome none;
-    none.state = HeadOutcome::State::kFailed;
-    none.error = Error{EIO, "no HEAD queued"};
-    return none;
+  HeadOutcome outcome;
+  const size_t slot = SlotOf(index);
+  if (slot == std::string::npos) {
+    outcome.state = HeadOutcome::State::kFailed;
+    outcome.error = Error{EIO, "no HEAD queued"};
+    return outcome;
   }
-  // unordered_map references stay valid across inserts; only RunOne writes.
-  done_cv_.wait(
-      lock, [&] { return it->second.state != HeadOutcome::State::kPending; });
-  return it->second;
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] {
+    return slots_[slot].state != HeadOutcome::State::kPending;
+  });
+  const Slot& done = slots_[slot];
+  outcome.state = done.state;
+  outcome.size = done.size;
+  outcome.etag = done.etag.str();
+  outcome.last_modified = done.last_modified;
+  outcome.meta = done.meta;
+  if (auto it = failures_.find(slot); it != failures_.end()) {
+    outcome.error = it->second;
+  }
+  return outcome;
 }
 
 }  // namespace repofs::fs

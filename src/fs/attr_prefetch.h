@@ -19,10 +19,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "fs/attr_mapping.h"
+#include "fs/compact_strings.h"
 #include "fs/metadata_store.h"
 #include "repofs/object_client.h"
 #include "repofs/result.h"
@@ -44,11 +46,14 @@ struct HeadOutcome {
 class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
  public:
   struct Work {
-    size_t index;     // caller's index (listing item)
+    size_t index;     // caller's index (listing item), ascending
     std::string key;  // object key to HEAD
   };
 
-  // Queues one HEAD per work item on `pool`. Call once.
+  // Queues the HEADs of `work` (ascending indices) on `pool`: a few runner
+  // tasks (at most the pool's size) take the items in order, so a listing
+  // of 100,000 objects costs neither 100,000 queued closures nor a heap
+  // object per result. Call once.
   void Start(ThreadPool& pool, ObjectClient& client, MetadataStore& store,
              std::vector<Work> work);
 
@@ -60,14 +65,36 @@ class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
   void Cancel() { cancelled_.store(true); }
 
  private:
-  void RunOne(size_t index, const std::string& key, ObjectClient& client,
-              MetadataStore& store);
+  // One work item's result, without a heap allocation (errors aside).
+  struct Slot {
+    HeadOutcome::State state = HeadOutcome::State::kPending;
+    uint64_t size = 0;
+    CompactEtag etag;
+    std::time_t last_modified = 0;
+    PosixMeta meta;
+  };
+  // Runs the items not yet taken, in order, until none is left.
+  void RunAll(ObjectClient& client, MetadataStore& store);
+  void RunOne(size_t slot, ObjectClient& client, MetadataStore& store);
+  std::string_view KeyOf(size_t slot) const {
+    return std::string_view(keys_).substr(key_ends_[slot] - key_lengths_[slot],
+                                          key_lengths_[slot]);
+  }
+  // The slot of listing index `index`, or npos.
+  size_t SlotOf(size_t index) const;
 
   std::atomic<bool> cancelled_{false};
+  std::atomic<size_t> next_{0};  // next slot to HEAD
+  // Set by Start, read-only afterwards.
+  std::vector<uint32_t> indices_;      // listing index per slot, ascending
+  std::string keys_;                   // every key, concatenated
+  std::vector<uint32_t> key_ends_;     // end of each slot's key in keys_
+  std::vector<uint16_t> key_lengths_;  // S3 keys are at most 1024 bytes
   // Leaf lock.
   mutable std::mutex mu_;
   std::condition_variable done_cv_;
-  std::unordered_map<size_t, HeadOutcome> outcomes_;  // GUARDED_BY(mu_)
+  std::vector<Slot> slots_;                      // GUARDED_BY(mu_)
+  std::unordered_map<size_t, Error> failures_;  // GUARDED_BY(mu_) by slot
 };
 
 }  // namespace repofs::fs
