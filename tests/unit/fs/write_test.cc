@@ -37,6 +37,25 @@ class WriteTest : public FsTest {
     EXPECT_EQ(*n, data.size());
     return OkStatus();
   }
+  // Creates `name` in the root, writes `body` and FLUSHes (the handle stays
+  // open). nullopt after a reported failure.
+  struct Flushed {
+    Ino ino;
+    uint64_t fh;
+  };
+  std::optional<Flushed> CreateFlushed(const std::string& name,
+                                       const std::string& body) {
+    Result<CreateReply> created = fs_->Create(
+        kRootIno, name, 0644, O_CREAT | O_TRUNC | O_WRONLY, kCaller);
+    if (!created.has_value()) {
+      ADD_FAILURE() << created.error().message;
+      return std::nullopt;
+    }
+    const Flushed out{created->entry.attr.ino, created->open.fh};
+    EXPECT_TRUE(WriteAll(out.fh, 0, body).ok());
+    EXPECT_TRUE(fs_->Flush(out.fh).has_value());
+    return out;
+  }
   std::string ReadHandle(uint64_t fh, uint64_t offset, size_t size) {
     std::string out(size, '\0');
     Result<size_t> n = fs_->Read(fh, offset, size, out.data());
@@ -265,13 +284,10 @@ TEST_F(WriteTest, SetAttrOnOpenFileIsUploadedWithTheCommit) {
 // built from the inode's attributes) writes the old mode back to S3.
 TEST_F(WriteTest, MetadataCommittedAtReleaseReachesTheInode) {
   Mount();
-  Result<CreateReply> created = fs_->Create(
-      kRootIno, "w.txt", 0644, O_CREAT | O_TRUNC | O_WRONLY, kCaller);
-  ASSERT_TRUE(created.has_value()) << created.error().message;
-  const Ino ino = created->entry.attr.ino;
-  const uint64_t fh = created->open.fh;
-  ASSERT_TRUE(WriteAll(fh, 0, "new content\n").ok());
-  ASSERT_TRUE(fs_->Flush(fh).has_value());
+  std::optional<Flushed> w = CreateFlushed("w.txt", "new content\n");
+  ASSERT_TRUE(w);
+  const Ino ino = w->ino;
+  const uint64_t fh = w->fh;
   SetAttrRequest chmod;
   chmod.mode = 0640;
   ASSERT_TRUE(fs_->SetAttr(ino, chmod, 0).has_value());
@@ -296,13 +312,10 @@ TEST_F(WriteTest, MetadataCommittedAtReleaseReachesTheInode) {
 TEST_F(WriteTest, GetAttrDuringTheReleaseCommitSeesTheChange) {
   auto slow = std::make_shared<FailureObjectClient>(fake_, RealClock());
   Mount(slow);
-  Result<CreateReply> created = fs_->Create(
-      kRootIno, "w.txt", 0644, O_CREAT | O_EXCL | O_WRONLY, kCaller);
-  ASSERT_TRUE(created.has_value()) << created.error().message;
-  const Ino ino = created->entry.attr.ino;
-  const uint64_t fh = created->open.fh;
-  ASSERT_TRUE(WriteAll(fh, 0, "content\n").ok());
-  ASSERT_TRUE(fs_->Flush(fh).has_value());
+  std::optional<Flushed> w = CreateFlushed("w.txt", "content\n");
+  ASSERT_TRUE(w);
+  const Ino ino = w->ino;
+  const uint64_t fh = w->fh;
   SetAttrRequest utime;
   utime.mtime = timespec{1'577'880'042, 0};
   utime.mode = 0600;
@@ -331,13 +344,10 @@ TEST_F(WriteTest, SetAttrRacingTheLastReleaseIsNotLost) {
   Mount(slow);
   for (int round = 0; round < 8; ++round) {
     const std::string name = "r" + std::to_string(round) + ".txt";
-    Result<CreateReply> created = fs_->Create(
-        kRootIno, name, 0644, O_CREAT | O_EXCL | O_WRONLY, kCaller);
-    ASSERT_TRUE(created.has_value()) << created.error().message;
-    const Ino ino = created->entry.attr.ino;
-    const uint64_t fh = created->open.fh;
-    ASSERT_TRUE(WriteAll(fh, 0, "content\n").ok());
-    ASSERT_TRUE(fs_->Flush(fh).has_value());
+    std::optional<Flushed> w = CreateFlushed(name, "content\n");
+    ASSERT_TRUE(w);
+    const Ino ino = w->ino;
+    const uint64_t fh = w->fh;
     SetAttrRequest chmod;
     chmod.mode = 0640;
     ASSERT_TRUE(fs_->SetAttr(ino, chmod, 0).has_value());
