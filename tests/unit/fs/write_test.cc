@@ -38,13 +38,15 @@ class WriteTest : public FsTest {
     return OkStatus();
   }
   // Creates `name` in the root, writes `body` and FLUSHes (the handle stays
-  // open). nullopt after a reported failure.
+  // open); then, with `chmod`, changes its mode (taken into the open file).
+  // nullopt after a reported failure.
   struct Flushed {
     Ino ino;
     uint64_t fh;
   };
   std::optional<Flushed> CreateFlushed(const std::string& name,
-                                       const std::string& body) {
+                                       const std::string& body,
+                                       std::optional<mode_t> chmod = {}) {
     Result<CreateReply> created = fs_->Create(
         kRootIno, name, 0644, O_CREAT | O_TRUNC | O_WRONLY, kCaller);
     if (!created.has_value()) {
@@ -54,6 +56,11 @@ class WriteTest : public FsTest {
     const Flushed out{created->entry.attr.ino, created->open.fh};
     EXPECT_TRUE(WriteAll(out.fh, 0, body).ok());
     EXPECT_TRUE(fs_->Flush(out.fh).has_value());
+    if (chmod) {
+      SetAttrRequest request;
+      request.mode = *chmod;
+      EXPECT_TRUE(fs_->SetAttr(out.ino, request, 0).has_value());
+    }
     return out;
   }
   std::string ReadHandle(uint64_t fh, uint64_t offset, size_t size) {
@@ -284,13 +291,10 @@ TEST_F(WriteTest, SetAttrOnOpenFileIsUploadedWithTheCommit) {
 // built from the inode's attributes) writes the old mode back to S3.
 TEST_F(WriteTest, MetadataCommittedAtReleaseReachesTheInode) {
   Mount();
-  std::optional<Flushed> w = CreateFlushed("w.txt", "new content\n");
+  std::optional<Flushed> w = CreateFlushed("w.txt", "new content\n", 0640);
   ASSERT_TRUE(w);
   const Ino ino = w->ino;
   const uint64_t fh = w->fh;
-  SetAttrRequest chmod;
-  chmod.mode = 0640;
-  ASSERT_TRUE(fs_->SetAttr(ino, chmod, 0).has_value());
   fs_->Release(fh);
   EXPECT_EQ(Meta("w.txt", "mode"), std::to_string(S_IFREG | 0640));
   EXPECT_EQ(fs_->GetAttr(ino)->attr.mode, S_IFREG | 0640u);
@@ -343,14 +347,13 @@ TEST_F(WriteTest, SetAttrRacingTheLastReleaseIsNotLost) {
   auto slow = std::make_shared<FailureObjectClient>(fake_, RealClock());
   Mount(slow);
   for (int round = 0; round < 8; ++round) {
-    const std::string name = "r" + std::to_string(round) + ".txt";
-    std::optional<Flushed> w = CreateFlushed(name, "content\n");
+    std::string name = "r";  // (GCC 12 -O3 warns on "r" + to_string())
+    name += std::to_string(round);
+    name += ".txt";
+    std::optional<Flushed> w = CreateFlushed(name, "content\n", 0640);
     ASSERT_TRUE(w);
     const Ino ino = w->ino;
     const uint64_t fh = w->fh;
-    SetAttrRequest chmod;
-    chmod.mode = 0640;
-    ASSERT_TRUE(fs_->SetAttr(ino, chmod, 0).has_value());
     slow->SetLatency("CopyObject", std::chrono::milliseconds(60));
     std::thread release([&] { fs_->Release(fh); });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
