@@ -29,15 +29,24 @@ void AttrPrefetch::Start(ThreadPool& pool, ObjectClient& client,
       std::min(indices_.size(), static_cast<size_t>(std::max(1, pool.size())));
   auto self = shared_from_this();
   for (size_t i = 0; i < runners; ++i) {
-    pool.Submit([self, &client, &store] { self->RunAll(client, store); });
+    pool.Submit([self, &pool, &client, &store] {
+      self->RunTurn(pool, client, store);
+    });
   }
 }
 
-void AttrPrefetch::RunAll(ObjectClient& client, MetadataStore& store) {
-  for (size_t slot = next_.fetch_add(1); slot < indices_.size();
-       slot = next_.fetch_add(1)) {
+void AttrPrefetch::RunTurn(ThreadPool& pool, ObjectClient& client,
+                           MetadataStore& store) {
+  for (size_t n = 0; n < kTurn; ++n) {
+    const size_t slot = next_.fetch_add(1);
+    if (slot >= indices_.size()) return;
     RunOne(slot, client, store);
   }
+  if (next_.load() >= indices_.size()) return;
+  // The end of the queue: HEADs queued meanwhile (another directory) first.
+  pool.Submit([self = shared_from_this(), &pool, &client, &store] {
+    self->RunTurn(pool, client, store);
+  });
 }
 
 void AttrPrefetch::RunOne(size_t slot, ObjectClient& client,

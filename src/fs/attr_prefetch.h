@@ -53,7 +53,9 @@ class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
   // Queues the HEADs of `work` (ascending indices) on `pool`: a few runner
   // tasks (at most the pool's size) take the items in order, so a listing
   // of 100,000 objects costs neither 100,000 queued closures nor a heap
-  // object per result. Call once.
+  // object per result. A runner goes back to the end of the pool's queue
+  // after kTurn items, so the HEADs of a directory listed meanwhile (an
+  // autoindex page) wait for one turn, not for all 100,000. Call once.
   void Start(ThreadPool& pool, ObjectClient& client, MetadataStore& store,
              std::vector<Work> work);
 
@@ -64,6 +66,9 @@ class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
   // Skips HEADs that have not started yet.
   void Cancel() { cancelled_.store(true); }
 
+  // Items a runner HEADs before it queues itself again.
+  static constexpr size_t kTurn = 32;
+
  private:
   // One work item's result, without a heap allocation (errors aside).
   struct Slot {
@@ -73,8 +78,9 @@ class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
     std::time_t last_modified = 0;
     PosixMeta meta;
   };
-  // Runs the items not yet taken, in order, until none is left.
-  void RunAll(ObjectClient& client, MetadataStore& store);
+  // Runs up to kTurn of the items not yet taken, in order; then, if some
+  // are left, queues itself again.
+  void RunTurn(ThreadPool& pool, ObjectClient& client, MetadataStore& store);
   void RunOne(size_t slot, ObjectClient& client, MetadataStore& store);
   std::string_view KeyOf(size_t slot) const {
     return std::string_view(keys_).substr(key_ends_[slot] - key_lengths_[slot],

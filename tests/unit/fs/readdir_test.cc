@@ -174,6 +174,42 @@ TEST_F(FsTest, ReadDirPlusWithoutMetadataSourceMakesNoHeads) {
   EXPECT_EQ(Count("HeadObject"), 0u);
 }
 
+// The background HEADs of a big directory must not hold up those of a
+// directory listed after it (an autoindex page while `ls -l` of a 100,000
+// object pool runs): its entries wait for one turn of the runners, not for
+// every HEAD of the big one.
+TEST_F(FsTest, ReadDirPlusOfASmallDirIsNotQueuedBehindABigOne) {
+  constexpr int kBig = 600;
+  for (int i = 0; i < kBig; ++i) Put("big/f" + std::to_string(1000 + i));
+  Put("small/only");
+  options_.head_parallelism = 4;
+  auto slow = std::make_shared<FailureObjectClient>(fake_, RealClock());
+  Mount(slow);
+  const Ino big = InoOf("big");
+  const Ino small = InoOf("small");
+  slow->SetLatency("HeadObject", std::chrono::milliseconds(10));
+  auto first_batch = [&](Ino dir) -> Result<uint64_t> {
+    Result<uint64_t> fh = fs_->OpenDir(dir);
+    if (!fh.has_value()) return fh;
+    size_t n = 0;
+    auto got = fs_->ReadDir(*fh, 0, true,
+                            [&](std::string_view) { return n++ < 3; });
+    if (!got.has_value()) return got.error();
+    return fh;
+  };
+  Result<uint64_t> big_fh = first_batch(big);  // queues 600 HEADs
+  ASSERT_TRUE(big_fh.has_value());
+  Result<uint64_t> small_fh = first_batch(small);
+  ASSERT_TRUE(small_fh.has_value());
+  // 600 HEADs on 4 threads; the small one ran after at most a turn of each.
+  const uint64_t heads_when_small_done = slow->RequestCounts()["HeadObject"];
+  EXPECT_LT(heads_when_small_done,
+            static_cast<uint64_t>(kBig / 2))
+      << "the small directory waited for the big one's HEADs";
+  fs_->ReleaseDir(*small_fh);
+  fs_->ReleaseDir(*big_fh);
+}
+
 // `ls -l` of 2,000 objects whose metadata is unknown: the HEADs run in
 // parallel (head_parallelism), and the first batch does not wait for all.
 TEST_F(FsTest, ReadDirPlusHeadsRunInParallel) {
