@@ -19,8 +19,6 @@ void AttrPrefetch::Start(ThreadPool& pool, ObjectClient& client,
     key_ends_.push_back(static_cast<uint32_t>(keys_.size()));
     key_lengths_.push_back(static_cast<uint16_t>(w.key.size()));
   }
-  work.clear();
-  work.shrink_to_fit();
   {
     std::lock_guard lock(mu_);
     slots_.resize(indices_.size());
