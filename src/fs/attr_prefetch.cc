@@ -9,7 +9,6 @@ void AttrPrefetch::Start(ThreadPool& pool, ObjectClient& client,
                          MetadataStore& store, std::vector<Work> work) {
   indices_.reserve(work.size());
   key_ends_.reserve(work.size());
-  key_lengths_.reserve(work.size());
   size_t bytes = 0;
   for (const Work& w : work) bytes += w.key.size();
   keys_.reserve(bytes);
@@ -17,7 +16,6 @@ void AttrPrefetch::Start(ThreadPool& pool, ObjectClient& client,
     indices_.push_back(static_cast<uint32_t>(w.index));
     keys_ += w.key;
     key_ends_.push_back(static_cast<uint32_t>(keys_.size()));
-    key_lengths_.push_back(static_cast<uint16_t>(w.key.size()));
   }
   {
     std::lock_guard lock(mu_);

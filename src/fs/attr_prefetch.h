@@ -83,8 +83,8 @@ class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
   void RunTurn(ThreadPool& pool, ObjectClient& client, MetadataStore& store);
   void RunOne(size_t slot, ObjectClient& client, MetadataStore& store);
   std::string_view KeyOf(size_t slot) const {
-    return std::string_view(keys_).substr(key_ends_[slot] - key_lengths_[slot],
-                                          key_lengths_[slot]);
+    const uint32_t begin = slot == 0 ? 0 : key_ends_[slot - 1];
+    return std::string_view(keys_).substr(begin, key_ends_[slot] - begin);
   }
   // The slot of listing index `index`, or npos.
   size_t SlotOf(size_t index) const;
@@ -95,7 +95,6 @@ class AttrPrefetch : public std::enable_shared_from_this<AttrPrefetch> {
   std::vector<uint32_t> indices_;      // listing index per slot, ascending
   std::string keys_;                   // every key, concatenated
   std::vector<uint32_t> key_ends_;     // end of each slot's key in keys_
-  std::vector<uint16_t> key_lengths_;  // S3 keys are at most 1024 bytes
   // Leaf lock.
   mutable std::mutex mu_;
   std::condition_variable done_cv_;
